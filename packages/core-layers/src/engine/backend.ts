@@ -1,0 +1,72 @@
+import '@tensorflow/tfjs'; // registers every gradient and chained op (pure JS; see docs/framework.md)
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { BackendError } from '../core/errors.js';
+import { registerEngineFixes } from './fixes/register.js';
+
+/** A backend name DEQ.ts knows. 'auto' picks the fastest available. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
+
+const OPTIONAL_NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryImport(specifier: string): Promise<boolean> {
+  try {
+    // A variable specifier keeps bundlers from resolving these optional packages at build time.
+    await import(/* @vite-ignore */ specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function trySetBackend(name: string): Promise<boolean> {
+  try {
+    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (!tf.findBackendFactory(name)) return false;
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+function envOverride(): string | undefined {
+  const env = typeof process !== 'undefined' ? process.env?.DEQTS_BACKEND : undefined;
+  return env && env.trim() !== '' ? env.trim() : undefined;
+}
+
+/**
+ * Initialises the tfjs engine and returns the backend in use. With 'auto' (the default) it picks,
+ * in order: @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (both optional: used only when
+ * the user has installed them), else wasm, else cpu. The environment variable `DEQTS_BACKEND`
+ * overrides 'auto'. It also registers DEQ.ts's kernel and gradient fixes (a wasm
+ * Conv2DBackpropFilter, transposition-free BatchMatMul gradients, …) — see docs/framework.md.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from '@deqts/core-layers';
+ * const name = await initBackend();      // 'wasm' on a stock install
+ * await initBackend('cpu');              // the pure-JS reference backend
+ * ```
+ */
+export async function initBackend(name: BackendName = 'auto'): Promise<string> {
+  const requested = name === 'auto' ? (envOverride() ?? 'auto') : name;
+  registerEngineFixes();
+  if (requested === 'auto') {
+    for (const pkg of OPTIONAL_NATIVE) {
+      if ((await tryImport(pkg)) && (await trySetBackend('tensorflow'))) return 'tensorflow';
+    }
+    for (const candidate of ['wasm', 'cpu']) if (await trySetBackend(candidate)) return candidate;
+    throw new BackendError('initBackend: no tfjs backend could be initialised (tried tfjs-node-gpu, tfjs-node, wasm, cpu)');
+  }
+  if (requested === 'tensorflow') {
+    for (const pkg of OPTIONAL_NATIVE) if (await tryImport(pkg)) break;
+  }
+  if (await trySetBackend(requested)) return requested;
+  throw new BackendError(
+    `initBackend: backend '${requested}' is not available${
+      requested === 'tensorflow' ? ' (install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu)' : ''
+    }; valid names: auto, tensorflow, wasm, cpu, webgl, webgpu`,
+  );
+}

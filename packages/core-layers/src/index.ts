@@ -1,0 +1,16 @@
+/**
+ * @deqts/core-layers: a Lux-style explicit-parameter neural-network framework on tfjs.
+ * This file is the package's whole public surface.
+ */
+export * from './core/errors.js';
+export * from './core/options.js';
+export * from './core/rng.js';
+export * from './core/tree.js';
+export * from './core/layer.js';
+export * from './core/autodiff.js';
+export * from './core/shape-checks.js';
+export * from './engine/backend.js';
+export * from './init/initializers.js';
+export * from './layers/activations.js';
+export * from './layers/dense.js';
+export * from './containers/chain.js';
