@@ -14,3 +14,8 @@ export * from './init/initializers.js';
 export * from './layers/activations.js';
 export * from './layers/dense.js';
 export * from './containers/chain.js';
+export * from './containers/index.js';
+export * from './layers/conv/index.js';
+export * from './layers/normalize/index.js';
+export * from './layers/basic/index.js';
+export * from './layers/dropout/index.js';
