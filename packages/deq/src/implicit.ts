@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { vectorJacobianProduct, withNestedGradients } from './tape-guard.js';
+import { solveAdjoint, type AdjointOptions } from './adjoint.js';
+
+/** A map z ↦ f(z) whose other inputs are the given tensors (data and parameters), in order. */
+export type ParametrizedMap = (z: tf.Tensor, inputs: readonly tf.Tensor[]) => tf.Tensor;
+
+/** What a forward fixed-point solve reports back (a subset of the solvers' SolveResult). */
+export type ForwardSolve<R> = (f: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor) => { u: tf.Tensor; report: R };
+
+type GradSave = (tensors: tf.Tensor[]) => void;
+
+/**
+ * Solves z* = f(z*, inputs) with `solve` without recording the iterations on the gradient tape,
+ * and differentiates through the fixed point with the implicit function theorem: for an upstream
+ * gradient g it solves (I − ∂f/∂zᵀ) λ = g with vector–Jacobian products (see {@link solveAdjoint})
+ * and returns λᵀ ∂f/∂inputs for every input; the initial guess u0 gets no gradient (as in the
+ * Skip DEQ paper). Memory does not depend on the number of solver iterations.
+ *
+ * @returns the fixed point (on the tape) and the solver's report (its tensors are kept: the
+ * caller owns them).
+ *
+ * @example
+ * ```ts
+ * // see DeepEquilibriumNetwork for the usual entry point
+ * ```
+ */
+export function implicitFixedPoint<R>(
+  f: ParametrizedMap,
+  u0: tf.Tensor,
+  inputs: readonly tf.Tensor[],
+  solve: ForwardSolve<R>,
+  adjoint: AdjointOptions,
+  onAdjoint?: (stats: { iterations: number; residualNorm: number }) => void,
+): { zStar: tf.Tensor; report: R } {
+  let report: R | undefined;
+  const op = tf.customGrad(((...args: Array<tf.Tensor | GradSave>) => {
+    const save = args[args.length - 1] as GradSave;
+    const start = args[0] as tf.Tensor;
+    const rest = args.slice(1, -1) as tf.Tensor[];
+    const solved = solve((z) => f(z, rest), start);
+    report = solved.report;
+    save([solved.u, ...rest]);
+    return {
+      value: solved.u,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [zStar, ...savedInputs] = saved;
+        const lambda = solveAdjoint(
+          (v) => vectorJacobianProduct(() => f(zStar, savedInputs), [zStar], v)[0],
+          dy,
+          adjoint,
+          onAdjoint,
+        );
+        const inputGrads = withNestedGradients(() => vectorJacobianProduct(() => f(zStar, savedInputs), savedInputs, lambda));
+        lambda.dispose();
+        return [tf.zerosLike(start), ...inputGrads];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const zStar = (op as unknown as (...t: tf.Tensor[]) => tf.Tensor)(u0, ...inputs);
+  return { zStar, report: report as R };
+}
+
+/**
+ * Runs `fn` so that nothing it computes is recorded on the gradient tape: its result gets zero
+ * gradient (a stop-gradient for a whole computation, e.g. the forward solve of a JFB or phantom
+ * gradient DEQ). `anchor` is any tensor input of the computation (it receives the zero gradient).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { withoutTape } from '@deqts/deq';
+ * const x = tf.scalar(2);
+ * const y = withoutTape(x, () => tf.square(x)); // value 4, gradient 0
+ * ```
+ */
+export function withoutTape(anchor: tf.Tensor, fn: () => tf.Tensor): tf.Tensor {
+  const op = tf.customGrad(((a: tf.Tensor) => ({
+    value: fn(),
+    gradFunc: () => [tf.zerosLike(a)],
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (op as unknown as (t: tf.Tensor) => tf.Tensor)(anchor);
+}
