@@ -65,7 +65,7 @@ export function FlattenLayer(options: FlattenOptions = {}): ReshapingLayer {
   return reshapingLayer('FlattenLayer', description, (x) => {
     const minRank = nDims === undefined ? 2 : nDims + 1;
     if (!(x instanceof tf.Tensor) || x.rank < minRank) {
-      const expected = nDims === undefined ? '[batch, ...features]' : `a tensor of rank ≥ ${minRank} ([batch, d1, …, d${nDims}, ...])`;
+      const expected = nDims === undefined ? '[batch, ...features]' : `[batch, d1, …, d${nDims}, ...] (rank ≥ ${minRank})`;
       throw new ShapeError(`${description} expects input of shape ${expected}, got ${x instanceof tf.Tensor ? `[${x.shape.join(', ')}]` : typeof x}`);
     }
     const [batch, ...rest] = x.shape;
