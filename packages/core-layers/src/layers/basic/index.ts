@@ -1,1 +1,2 @@
-export {};
+export * from './scale.js';
+export * from './embedding.js';
