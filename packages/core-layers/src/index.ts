@@ -10,6 +10,7 @@ export * from './core/layer.js';
 export * from './core/autodiff.js';
 export * from './core/shape-checks.js';
 export * from './core/summary.js';
+export * from './core/memory.js';
 export * from './engine/backend.js';
 export * from './init/initializers.js';
 export * from './layers/activations.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { Chain, Dense, disposeReplaced, setup, treeDispose, treeZipWith, valueAndGrad, Xoshiro, type Tree } from '@deqts/core-layers';
+import { Chain, Dense, disposeReplaced, setup, tidy, treeDispose, treeZipWith, valueAndGrad, Xoshiro, type Tree } from '@deqts/core-layers';
 import { describeBackends, expectClose, onBackend } from '../../../../test/utils/index.js';
 
 const makeModel = () => Chain(Dense(4, 16, { activation: 'tanh' }), Dense(16, 3));
@@ -13,7 +13,7 @@ describeBackends('a training-style loop', () => {
     const x = tf.tensor(rng.normalArray(32 * 4), [32, 4]);
     const target = tf.tensor(rng.normalArray(32 * 3), [32, 3]);
     const step = () => {
-      const next = tf.tidy(() => {
+      const next = tidy(() => {
         const [loss, grads] = valueAndGrad((p: typeof ps) => {
           const [y] = model(x, p, st);
           return tf.mean(tf.square(tf.sub(y, target))) as tf.Scalar;
