@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { TraceEntry } from '@deqts/solvers';
 
 /** Per-sample statistics and status of the solve that produced a DEQ's fixed point. */
 export type EquilibriumSolveSummary = {
@@ -11,8 +12,8 @@ export type EquilibriumSolveSummary = {
     readonly iterations: ArrayLike<number>;
     readonly converged: ArrayLike<boolean | number>;
   } | null;
-  /** Per-check residual norms per sample, when the solver recorded a trace. */
-  readonly trace: ReadonlyArray<ArrayLike<number>> | null;
+  /** Per-check residual norms per sample, when the solver recorded a trace (`solverOptions.trace`). */
+  readonly trace: readonly TraceEntry[] | null;
 };
 
 /**

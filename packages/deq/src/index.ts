@@ -1,0 +1,13 @@
+/**
+ * @deqts/deq: Deep Equilibrium layers (DEQ, Skip DEQ, Skip Reg DEQ, multiscale variants, neural
+ * ODE baseline) with implicit, JFB and phantom gradients. This file is the package's whole
+ * public surface.
+ */
+export * from './solution.js';
+export * from './options.js';
+export * from './adjoint.js';
+export * from './tape-guard.js';
+export * from './implicit.js';
+export * from './jacobian.js';
+export * from './deq.js';
+export * from './multiscale.js';
