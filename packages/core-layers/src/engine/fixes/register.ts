@@ -1,9 +1,22 @@
-let registered = false;
+// The wasm kernels must be registered before they can be wrapped; importing the package only
+// registers them (the wasm binary is loaded when the backend is first selected).
+import '@tensorflow/tfjs-backend-wasm';
+import { registerBatchMatMulGradient } from './batch-matmul-grad.js';
+import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
+import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
+import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
+import { registerDepthwiseGradient, registerWasmDepthwiseBackprop } from './depthwise-backprop.js';
 
 /**
- * Registers DEQ.ts's kernel and gradient fixes for tfjs (idempotent). Called by initBackend.
+ * Registers DEQ.ts's kernel and gradient fixes for tfjs. Called by initBackend; safe to call any
+ * number of times (each fix checks whether it is already in place). See docs/engine.md.
  */
 export function registerEngineFixes(): void {
-  if (registered) return;
-  registered = true;
+  registerBatchMatMulGradient();
+  registerWasmBatchMatMul();
+  registerCpuBatchMatMul();
+  registerConv2DBackpropKernels();
+  registerConv2DGradient();
+  registerWasmDepthwiseBackprop();
+  registerDepthwiseGradient();
 }

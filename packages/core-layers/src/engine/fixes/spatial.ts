@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Small NHWC helpers shared by the convolution kernels. They use only ops every backend has and
+ * must run inside a tidy.
+ */
+
+/**
+ * Pads (positive amounts) or crops (negative amounts) the two spatial axes of an NHWC tensor:
+ * `top`, `bottom`, `left`, `right` rows or columns are added or removed.
+ */
+export function padOrCropSpatial(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  let out = x;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    out = tf.pad(out, [
+      [0, 0],
+      [Math.max(top, 0), Math.max(bottom, 0)],
+      [Math.max(left, 0), Math.max(right, 0)],
+      [0, 0],
+    ]);
+  }
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const [n, h, w, c] = out.shape;
+    const cropTop = Math.max(-top, 0);
+    const cropLeft = Math.max(-left, 0);
+    out = tf.slice(out, [0, cropTop, cropLeft, 0], [n, h - cropTop - Math.max(-bottom, 0), w - cropLeft - Math.max(-right, 0), c]);
+  }
+  return out;
+}
+
+/**
+ * Inserts `sh − 1` zero rows between consecutive rows and `sw − 1` zero columns between
+ * consecutive columns: `[n, h, w, c]` becomes `[n, (h − 1)·sh + 1, (w − 1)·sw + 1, c]`. This is
+ * the input of the transposed convolution of a strided one.
+ */
+export function spreadSpatial(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  let out = x;
+  const [n, h, w, c] = x.shape;
+  if (sh > 1) {
+    const rows = tf.pad(tf.reshape(out, [n, h, 1, w * c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+    ]);
+    out = tf.slice(tf.reshape(rows, [n, h * sh, w, c]), [0, 0, 0, 0], [n, (h - 1) * sh + 1, w, c]) as tf.Tensor4D;
+  }
+  if (sw > 1) {
+    const hh = out.shape[1];
+    const cols = tf.pad(tf.reshape(out, [n * hh, w, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    out = tf.slice(tf.reshape(cols, [n, hh, w * sw, c]), [0, 0, 0, 0], [n, hh, (w - 1) * sw + 1, c]) as tf.Tensor4D;
+  }
+  return out;
+}
+
+/** `[a, a]` for a number, the pair itself otherwise (tfjs attrs allow both). */
+export function pair(value: number | readonly number[] | undefined, fallback = 1): [number, number] {
+  if (value === undefined || value === null) return [fallback, fallback];
+  if (typeof value === 'number') return [value, value];
+  return [value[0], value[1] ?? value[0]];
+}

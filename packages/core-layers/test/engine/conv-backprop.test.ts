@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, it } from 'vitest';
+import { initBackend, Xoshiro, type Tree } from '@deqts/core-layers';
+import { checkGradients, describeBackends, expectNoLeak } from '../../../../test/utils/index.js';
+import { expectWasmMatchesCpu } from './cross-backend.js';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+const convCases: [string, number[], number[], number | [number, number], Pad][] = [
+  ['3x3 same', [2, 6, 5, 3], [3, 3, 3, 4], 1, 'same'],
+  ['3x3 valid', [2, 6, 5, 3], [3, 3, 3, 4], 1, 'valid'],
+  ['3x3 stride 2 same', [2, 7, 6, 3], [3, 3, 3, 4], 2, 'same'],
+  ['3x3 stride 2 valid, leftover rows', [2, 8, 7, 3], [3, 3, 3, 2], 2, 'valid'],
+  ['2x3 stride [1, 2] explicit padding', [2, 5, 6, 3], [2, 3, 3, 4], [1, 2], [[0, 0], [1, 2], [0, 1], [0, 0]]],
+  ['5x5 numeric padding 1', [1, 7, 7, 2], [5, 5, 2, 3], 1, 1],
+  ['1x1 stride 2', [2, 5, 5, 4], [1, 1, 4, 3], 2, 'valid'],
+];
+
+describe('conv2d on wasm (Conv2DBackpropFilter added, Conv2DBackpropInput replaced) matches cpu', () => {
+  for (const [name, xs, ws, stride, pad] of convCases) {
+    it(name, async () => {
+      await expectWasmMatchesCpu({ shapes: [xs, ws], f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad) });
+    });
+  }
+  it('dilation 2 (tfjs has no gradient for dilated convolutions; ours is registered)', async () => {
+    await expectWasmMatchesCpu({ shapes: [[2, 7, 7, 2], [3, 3, 2, 3]], f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same', 'NHWC', 2) });
+  });
+  it('dilation [2, 3], valid', async () => {
+    await expectWasmMatchesCpu({ shapes: [[1, 9, 10, 2], [2, 3, 2, 2]], f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid', 'NHWC', [2, 3]) });
+  });
+  it('conv2dTranspose (forward is Conv2DBackpropInput), stride 2 same', async () => {
+    await expectWasmMatchesCpu({
+      shapes: [[2, 4, 3, 3], [3, 3, 5, 3]],
+      f: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 6, 5], 2, 'same'),
+    });
+  });
+  it('conv2dTranspose, stride 1 valid', async () => {
+    await expectWasmMatchesCpu({
+      shapes: [[1, 4, 4, 2], [3, 2, 3, 2]],
+      f: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [1, 6, 5, 3], 1, 'valid'),
+    });
+  });
+});
+
+describe('depthwiseConv2d on wasm (both backprop kernels added) matches cpu', () => {
+  const cases: [string, number[], number[], number, Pad, number][] = [
+    ['3x3 same, multiplier 1', [2, 5, 6, 3], [3, 3, 3, 1], 1, 'same', 1],
+    ['3x3 same, multiplier 2', [2, 5, 5, 3], [3, 3, 3, 2], 1, 'same', 1],
+    ['3x3 stride 2 valid', [2, 7, 6, 2], [3, 3, 2, 1], 2, 'valid', 1],
+    ['2x2 numeric padding 1, multiplier 3', [1, 4, 5, 2], [2, 2, 2, 3], 1, 1, 1],
+    ['3x3 dilation 2 same', [1, 7, 7, 2], [3, 3, 2, 2], 1, 'same', 2],
+  ];
+  for (const [name, xs, ws, stride, pad, dilation] of cases) {
+    it(name, async () => {
+      await expectWasmMatchesCpu({
+        shapes: [xs, ws],
+        f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad, 'NHWC', dilation),
+      });
+    });
+  }
+});
+
+describeBackends('conv2d gradients against finite differences', () => {
+  it('stride 2 with explicit asymmetric padding', () => {
+    const rng = new Xoshiro(2);
+    const tree = [tf.tensor(rng.normalArray(2 * 6 * 5 * 2), [2, 6, 5, 2]), tf.tensor(rng.normalArray(3 * 2 * 2 * 3), [3, 2, 2, 3])];
+    checkGradients((t: Tree<tf.Tensor>) => {
+      const [x, w] = t as tf.Tensor4D[];
+      return tf.conv2d(x, w, 2, [[0, 0], [2, 0], [1, 1], [0, 0]]);
+    }, tree);
+    tf.dispose(tree);
+  });
+  it('dilation 2', () => {
+    const rng = new Xoshiro(4);
+    const tree = [tf.tensor(rng.normalArray(1 * 7 * 6 * 2), [1, 7, 6, 2]), tf.tensor(rng.normalArray(3 * 3 * 2 * 2), [3, 3, 2, 2])];
+    checkGradients((t: Tree<tf.Tensor>) => {
+      const [x, w] = t as tf.Tensor4D[];
+      return tf.conv2d(x, w, 1, 'valid', 'NHWC', 2);
+    }, tree);
+    tf.dispose(tree);
+  });
+});
+
+describe('conv kernels on wasm: memory', () => {
+  it('leak no tensor (conv2d and depthwise, forward and both gradients)', async () => {
+    await initBackend('wasm');
+    const rng = new Xoshiro(6);
+    const x = tf.tensor(rng.normalArray(2 * 6 * 6 * 3), [2, 6, 6, 3]) as tf.Tensor4D;
+    const w = tf.tensor(rng.normalArray(3 * 3 * 3 * 2), [3, 3, 3, 2]) as tf.Tensor4D;
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')), tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))),
+    );
+    await expectNoLeak(() => {
+      tf.dispose(g([x, w]));
+    }, 5);
+    tf.dispose([x, w]);
+  });
+});
