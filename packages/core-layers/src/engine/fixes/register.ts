@@ -1,8 +1,16 @@
 // The wasm kernels must be registered before they can be wrapped; importing the package only
 // registers them (the wasm binary is loaded when the backend is first selected).
 import '@tensorflow/tfjs-backend-wasm';
+import { registerAvgPoolGradient } from './avg-pool-grad.js';
 import { registerBatchMatMulGradient } from './batch-matmul-grad.js';
+import { registerFusedBatchNormGradient } from './batch-norm-grad.js';
+import { registerCumsumGradient } from './cumsum-grad.js';
+import { registerMirrorPadGradient } from './mirror-pad-grad.js';
+import { registerResizeGradients } from './resize-grads.js';
+import { registerSquaredDifferenceGradient } from './squared-difference-grad.js';
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
+import { registerWasmMaxPool } from './wasm-max-pool.js';
+import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
 import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
 import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
 import { registerDepthwiseGradient, registerWasmDepthwiseBackprop } from './depthwise-backprop.js';
@@ -19,4 +27,12 @@ export function registerEngineFixes(): void {
   registerConv2DGradient();
   registerWasmDepthwiseBackprop();
   registerDepthwiseGradient();
+  registerWasmMaxPool();
+  registerWasmUnsortedSegmentSum();
+  registerAvgPoolGradient();
+  registerFusedBatchNormGradient();
+  registerResizeGradients();
+  registerMirrorPadGradient();
+  registerSquaredDifferenceGradient();
+  registerCumsumGradient();
 }
