@@ -1,0 +1,27 @@
+/**
+ * @deqts/train: optimizers, schedules, losses, the TrainState/singleTrainStep loop, data sets,
+ * checkpoints, progress bars and plots. This file is the package's whole public surface.
+ */
+export * from './errors.js';
+export {
+  applyUpdates,
+  chain,
+  identity,
+  type GradientTransformation,
+  type OptState,
+} from './optim/transform.js';
+export * from './optim/schedules.js';
+export {
+  addDecayedWeights,
+  clipByGlobalNorm,
+  scale,
+  scaleByLearningRate,
+  scaleBySchedule,
+  trace,
+  type AddDecayedWeightsOptions,
+  type ScheduleState,
+  type TraceOptions,
+  type TraceState,
+} from './optim/transforms.js';
+export { scaleByAdam, type AdamState, type ScaleByAdamOptions } from './optim/adam.js';
+export * from './optim/aliases.js';

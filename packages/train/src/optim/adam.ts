@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { parseOptions, type Tree } from '@deqts/core-layers';
+import { mapTensorLeaves, tidyTree, zerosLikeTree, type GradientTransformation } from './transform.js';
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const unitInterval = z.number().min(0).lt(1);
+
+/** State of {@link scaleByAdam}: the update count and the first and second moment estimates. */
+export type AdamState = {
+  readonly count: number;
+  readonly mu: Tree<tf.Tensor | null>;
+  readonly nu: Tree<tf.Tensor | null>;
+};
+
+export const AdamMomentOptions = z.strictObject({
+  b1: unitInterval.default(0.9),
+  b2: unitInterval.default(0.999),
+  eps: z.number().nonnegative().refine(Number.isFinite, 'must be finite').default(1e-8),
+  epsRoot: z.number().nonnegative().refine(Number.isFinite, 'must be finite').default(0),
+});
+
+/** Options of {@link scaleByAdam}. */
+export type ScaleByAdamOptions = {
+  /** Decay of the first moment. Default 0.9. */
+  readonly b1?: number;
+  /** Decay of the second moment. Default 0.999. */
+  readonly b2?: number;
+  /** Added to the denominator outside the square root. Default 1e-8. */
+  readonly eps?: number;
+  /** Added inside the square root. Default 0. */
+  readonly epsRoot?: number;
+};
+
+/**
+ * Adam's rescaling (Kingma & Ba): with `t` the 1-based update count,
+ * `μ ← b1 μ + (1 − b1) g`, `ν ← b2 ν + (1 − b2) g²`, and the update
+ * `(μ / (1 − b1ᵗ)) / (√(ν / (1 − b2ᵗ) + epsRoot) + eps)`. State `{ count, mu, nu }` (moments are
+ * zeros at init; `count` is a plain number). Combine with {@link scaleByLearningRate}.
+ *
+ * @example
+ * ```ts
+ * import { chain, scaleByAdam, scaleByLearningRate } from '@deqts/train';
+ * const myAdam = chain(scaleByAdam({ b2: 0.99 }), scaleByLearningRate(1e-3));
+ * ```
+ */
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
+  const { b1, b2, eps, epsRoot } = parseOptions(AdamMomentOptions, options, 'scaleByAdam');
+  return {
+    init: (params) => ({ count: 0, mu: zerosLikeTree(params), nu: zerosLikeTree(params) }),
+    update: (updates, state) =>
+      tidyTree(() => {
+        const count = state.count + 1;
+        // Bias corrections computed in float64 on the host, applied as float32 factors.
+        const correction1 = 1 / (1 - b1 ** count);
+        const correction2 = 1 / (1 - b2 ** count);
+        const mu = mapTensorLeaves((g, m) => tf.add(tf.mul(m as tf.Tensor, b1), tf.mul(g, 1 - b1)), updates, state.mu);
+        const nu = mapTensorLeaves((g, v) => tf.add(tf.mul(v as tf.Tensor, b2), tf.mul(tf.square(g), 1 - b2)), updates, state.nu);
+        const out = mapTensorLeaves(
+          (m, v) => {
+            const muHat = tf.mul(m, correction1);
+            const nuHat = tf.mul(v as tf.Tensor, correction2);
+            const root = epsRoot === 0 ? tf.sqrt(nuHat) : tf.sqrt(tf.add(nuHat, epsRoot));
+            return tf.div(muHat, tf.add(root, eps));
+          },
+          mu,
+          nu,
+        );
+        return [out, { count, mu: mu as Tree<tf.Tensor | null>, nu: nu as Tree<tf.Tensor | null> }] as const;
+      }),
+  };
+}
