@@ -25,3 +25,6 @@ export {
 } from './optim/transforms.js';
 export { scaleByAdam, type AdamState, type ScaleByAdamOptions } from './optim/adam.js';
 export * from './optim/aliases.js';
+export * from './loss/losses.js';
+export * from './loss/metrics.js';
+export * from './loss/deq-losses.js';
