@@ -11,3 +11,4 @@ export * from './implicit.js';
 export * from './jacobian.js';
 export * from './deq.js';
 export * from './multiscale.js';
+export * from './neural-ode.js';
