@@ -28,3 +28,4 @@ export * from './optim/aliases.js';
 export * from './loss/losses.js';
 export * from './loss/metrics.js';
 export * from './loss/deq-losses.js';
+export * from './train-state.js';

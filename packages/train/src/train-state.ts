@@ -1,0 +1,279 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  disposeReplaced,
+  isTensor,
+  treeDispose,
+  treeMap,
+  treeStructureDifference,
+  treeTensors,
+  valueAndGrad,
+  type Tree,
+} from '@deqts/core-layers';
+import { TrainingError } from './errors.js';
+import { applyUpdates, tidyTree, type GradientTransformation, type OptState } from './optim/transform.js';
+
+/**
+ * Lux's `TrainState`: everything a training loop carries from one step to the next. Treat it as
+ * immutable: each step returns a new record, and the tensors of the old one that were replaced
+ * are disposed (see {@link singleTrainStep}).
+ */
+export type TrainState<M = unknown, P = unknown, S = unknown> = {
+  /** The model (a layer value; never changes). */
+  readonly model: M;
+  /** Parameters (owned by the train state). */
+  readonly ps: P;
+  /** Layer states (owned by the train state). */
+  readonly st: S;
+  /** The gradient transformation (optimizer). */
+  readonly optimizer: GradientTransformation;
+  /** The optimizer's state tree (owned by the train state). */
+  readonly optState: OptState;
+  /** Number of optimizer steps taken. */
+  readonly step: number;
+};
+
+/** Optional pieces of a resumed {@link TrainState}, e.g. from `loadCheckpoint`. */
+export type TrainStateResume = {
+  /** A saved optimizer state (its structure must match `optimizer.init(ps)`). */
+  readonly optState?: OptState;
+  /** The saved step count. */
+  readonly step?: number;
+};
+
+/**
+ * Builds a {@link TrainState} record (callable with or without `new`, like Lux's constructor):
+ * `{ model, ps, st, optimizer, optState: optimizer.init(ps), step: 0 }`. The record takes
+ * ownership of `ps` and `st`. To resume, pass the saved `optState` and `step`; their structure is
+ * checked against a fresh `optimizer.init(ps)`.
+ *
+ * @example
+ * ```ts
+ * import { Chain, Dense, setup, Xoshiro } from '@deqts/core-layers';
+ * import { TrainState, adam } from '@deqts/train';
+ * const model = Chain(Dense(4, 8, { activation: 'relu' }), Dense(8, 2));
+ * const [ps, st] = setup(new Xoshiro(0), model);
+ * const ts = TrainState(model, ps, st, adam({ learningRate: 1e-3 }));
+ * ```
+ */
+export function TrainState<M, P, S>(
+  model: M,
+  ps: P,
+  st: S,
+  optimizer: GradientTransformation,
+  resume: TrainStateResume = {},
+): TrainState<M, P, S> {
+  let optState: OptState;
+  if (resume.optState !== undefined) {
+    const fresh = tidyTree(() => optimizer.init(ps));
+    const diff = treeStructureDifference(resume.optState, fresh);
+    treeDispose(fresh);
+    if (diff) {
+      throw new TrainingError(`TrainState: the optimizer state to resume does not match this optimizer's init(ps) (${diff}). Was it saved with another optimizer?`);
+    }
+    optState = resume.optState;
+  } else {
+    optState = tidyTree(() => optimizer.init(ps));
+  }
+  const step = resume.step ?? 0;
+  if (!Number.isInteger(step) || step < 0) throw new TrainingError(`TrainState: 'step' must be a non-negative integer, got ${step}`);
+  return { model, ps, st, optimizer, optState, step };
+}
+
+/** Statistics a loss function reports: numbers or scalar tensors (read back as numbers). */
+export type TrainStats = { readonly [name: string]: number | tf.Tensor };
+
+/**
+ * A Lux-style objective: `(model, ps, st, batch) → [loss, newSt, stats]`. `loss` is a scalar
+ * tensor; `newSt` the states after the forward pass; `stats` extra numbers or scalar tensors to
+ * report (e.g. `{ nfe, accuracy }`). It runs inside the gradient computation: do not dispose its
+ * inputs, and keep it synchronous.
+ */
+export type LossFunction<M, P, S, B> = (model: M, ps: P, st: S, batch: B) => readonly [tf.Tensor, S, TrainStats];
+
+/** Options of {@link singleTrainStep}. */
+export type SingleTrainStepOptions = {
+  /**
+   * Return the gradients (owned by the caller, who must dispose them) instead of `null`.
+   * Default false: they are disposed inside the step, so a loop that ignores them cannot leak.
+   */
+  readonly keepGradients?: boolean;
+};
+
+const consumed = new WeakSet<object>();
+
+function assertFresh(ts: TrainState, owner: string): void {
+  if (consumed.has(ts) || treeTensors([ts.ps, ts.optState]).some((t) => t.isDisposed)) {
+    throw new TrainingError(
+      `${owner}: this TrainState was already consumed by an earlier step, which disposed the tensors it replaced. ` +
+        'Use the TrainState that step returned, e.g. `[, loss, stats, ts] = singleTrainStep(ts, lossFn, batch)`.',
+    );
+  }
+}
+
+function readStats(stats: unknown): Record<string, number> {
+  if (stats === null || typeof stats !== 'object' || Array.isArray(stats)) {
+    throw new TrainingError(`the loss function's third result (stats) must be a plain object of numbers or scalar tensors, got ${Array.isArray(stats) ? 'an array' : typeof stats}`);
+  }
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(stats)) {
+    if (typeof value === 'number') out[name] = value;
+    else if (isTensor(value) && value.size === 1) out[name] = value.dataSync()[0];
+    else {
+      throw new TrainingError(
+        `stat '${name}' must be a number or a scalar tensor, got ${isTensor(value) ? `a tensor of shape [${value.shape.join(', ')}]` : typeof value}; reduce it (e.g. tf.mean)`,
+      );
+    }
+  }
+  return out;
+}
+
+function idsOf(...trees: unknown[]): Set<number> {
+  return new Set(treeTensors(trees).map((t) => t.id));
+}
+
+/**
+ * Computes the loss, the gradients with respect to `ts.ps` and the new layer states
+ * (Lux's `compute_gradients`). Returns `[grads, loss, stats, ts']` where `ts'` carries the new
+ * states (the old states' replaced tensors are disposed; `ts` must not be used again). `grads`
+ * (same tree as `ps`) are owned by the caller. `loss` and `stats` are numbers.
+ *
+ * @example
+ * ```ts
+ * // const [grads, loss, stats, ts2] = computeGradients(ts, lossFn, batch);
+ * // const ts3 = applyGradients(ts2, grads); treeDispose(grads);
+ * ```
+ */
+export function computeGradients<M, P, S, B>(
+  ts: TrainState<M, P, S>,
+  lossFn: LossFunction<M, P, S, B>,
+  batch: B,
+): [P, number, Record<string, number>, TrainState<M, P, S>] {
+  assertFresh(ts, 'computeGradients');
+  let aux: readonly [S, TrainStats] | undefined;
+  let lossValue = NaN;
+  let grads: P;
+  try {
+    grads = tidyTree(() => {
+      const [loss, g, a] = valueAndGrad(
+        (p: P) => {
+          const out = lossFn(ts.model, p, ts.st, batch);
+          if (!Array.isArray(out) || out.length !== 3) {
+            throw new TrainingError('the loss function must return [loss, newSt, stats] (a scalar tensor, the new states, a stats object)');
+          }
+          return [out[0], [out[1], out[2]] as const] as const;
+        },
+        { hasAux: true },
+      )(ts.ps);
+      aux = a;
+      lossValue = loss.dataSync()[0];
+      return g;
+    });
+  } catch (error) {
+    // Tensors kept for the aux output would otherwise outlive a failed step.
+    if (aux) disposeReplaced(aux, [ts.ps, ts.st, batch]);
+    throw error;
+  }
+  const [newSt, rawStats] = aux as readonly [S, TrainStats];
+  let stats: Record<string, number>;
+  try {
+    stats = readStats(rawStats);
+  } catch (error) {
+    // Leave `ts` usable: free what this failed call created.
+    const alive = idsOf(ts.ps, ts.st, ts.optState, batch);
+    for (const t of treeTensors([rawStats, newSt, grads])) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
+    throw error;
+  }
+  // Stats tensors were kept alive for reading; free those that are not also state, parameters or batch.
+  const alive = idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch);
+  for (const t of treeTensors(rawStats)) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
+  disposeReplaced(ts.st, [newSt, ts.ps, ts.optState, grads]);
+  consumed.add(ts);
+  return [grads, lossValue, stats, { ...ts, st: newSt }];
+}
+
+/**
+ * Applies gradients with the train state's optimizer (Lux's `apply_gradients`): runs
+ * `optimizer.update(grads, optState, ps)` and {@link applyUpdates}, increments `step`, disposes
+ * the old parameters and optimizer-state tensors that were replaced, and returns the new state.
+ * `grads` are not disposed (the caller owns them).
+ *
+ * @example
+ * ```ts
+ * // const ts2 = applyGradients(ts, grads);
+ * ```
+ */
+export function applyGradients<M, P, S>(ts: TrainState<M, P, S>, grads: P): TrainState<M, P, S> {
+  assertFresh(ts, 'applyGradients');
+  const { ps, optState } = tidyTree(() => {
+    const [updates, nextState] = ts.optimizer.update(grads, ts.optState, ts.ps);
+    return { ps: applyUpdates(ts.ps, updates), optState: nextState };
+  });
+  disposeReplaced([ts.ps, ts.optState], [ps, optState, ts.st, grads]);
+  consumed.add(ts);
+  return { ...ts, ps, optState, step: ts.step + 1 };
+}
+
+/**
+ * One optimisation step, as Lux's `single_train_step`: computes the loss, gradients and new
+ * states with `lossFn(model, ps, st, batch) → [loss, newSt, stats]`, applies the optimizer, and
+ * returns `[grads, loss, stats, trainState]`.
+ *
+ * Ownership: the returned `trainState` owns its tensors; the tensors of the `ts` you passed that
+ * were replaced (old parameters, optimizer state, states) are disposed, so `ts` must not be used
+ * again (doing so throws a {@link TrainingError}). `loss` and `stats` are numbers. `grads` is
+ * `null` unless `{ keepGradients: true }`, in which case you own and must dispose it
+ * (`treeDispose(grads)`). A loop of steps therefore keeps `tf.memory().numTensors` flat. The
+ * batch is never disposed.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Chain, Dense, setup, Xoshiro } from '@deqts/core-layers';
+ * import { TrainState, singleTrainStep, adam, crossEntropy } from '@deqts/train';
+ * const model = Chain(Dense(4, 8, { activation: 'relu' }), Dense(8, 3));
+ * const [ps, st] = setup(new Xoshiro(0), model);
+ * let ts = TrainState(model, ps, st, adam({ learningRate: 1e-2 }));
+ * const batch = { x: tf.ones([5, 4]), y: tf.tensor1d([0, 1, 2, 0, 1], 'int32') };
+ * const lossFn = (m: typeof model, p: typeof ps, s: typeof st, b: typeof batch) => {
+ *   const [logits, s2] = m(b.x, p, s);
+ *   return [crossEntropy(logits, b.y), s2, {}] as const;
+ * };
+ * let loss: number;
+ * for (let i = 0; i < 10; i++) [, loss, , ts] = singleTrainStep(ts, lossFn, batch);
+ * ```
+ */
+export function singleTrainStep<M, P, S, B>(
+  ts: TrainState<M, P, S>,
+  lossFn: LossFunction<M, P, S, B>,
+  batch: B,
+  options: SingleTrainStepOptions & { readonly keepGradients: true },
+): [P, number, Record<string, number>, TrainState<M, P, S>];
+export function singleTrainStep<M, P, S, B>(
+  ts: TrainState<M, P, S>,
+  lossFn: LossFunction<M, P, S, B>,
+  batch: B,
+  options?: SingleTrainStepOptions,
+): [P | null, number, Record<string, number>, TrainState<M, P, S>];
+export function singleTrainStep<M, P, S, B>(
+  ts: TrainState<M, P, S>,
+  lossFn: LossFunction<M, P, S, B>,
+  batch: B,
+  options: SingleTrainStepOptions = {},
+): [P | null, number, Record<string, number>, TrainState<M, P, S>] {
+  const [grads, loss, stats, withStates] = computeGradients(ts, lossFn, batch);
+  let next: TrainState<M, P, S>;
+  try {
+    next = applyGradients(withStates, grads);
+  } catch (error) {
+    treeDispose(grads);
+    throw error;
+  }
+  if (!options.keepGradients) {
+    disposeReplaced(grads, [next.ps, next.optState, next.st, batch]);
+    return [null, loss, stats, next];
+  }
+  // A transformation may have stored a gradient tensor itself in its state; hand the caller a copy.
+  const owned = idsOf(next.ps, next.optState, next.st, batch);
+  const mine = treeMap((g: unknown) => (isTensor(g) && owned.has(g.id) ? tf.clone(g) : g), grads as Tree) as P;
+  return [mine, loss, stats, next];
+}
