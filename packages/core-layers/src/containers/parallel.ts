@@ -57,24 +57,29 @@ export function Parallel<Z, const C extends Record<string, AnyLayer>>(
   layers: C,
 ): Layer<unknown, Z | unknown[], ContainerParams<C>, ContainerStates<C>>;
 export function Parallel(connection: Connection<unknown> | null, ...args: readonly unknown[]): unknown {
+  return parallelLayer('Parallel', connection, args, false);
+}
+
+/** Parallel's implementation; `shareInput` feeds the whole input to every branch (BranchLayer). */
+function parallelLayer(owner: string, connection: Connection<unknown> | null, args: readonly unknown[], shareInput: boolean): unknown {
   if (connection !== null && typeof connection !== 'function') {
-    throw new OptionError(`Parallel: argument 'connection' must be a function or null, got ${typeof connection}`);
+    throw new OptionError(`${owner}: argument 'connection' must be a function or null, got ${typeof connection}`);
   }
   const named = args.length === 1 && typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]);
-  const children = nameChildren('Parallel', named ? (args[0] as Record<string, unknown>) : args);
+  const children = nameChildren(owner, named ? (args[0] as Record<string, unknown>) : args);
   const n = Object.keys(children).length;
-  if (n === 0) throw new OptionError('Parallel: needs at least one layer');
+  if (n === 0) throw new OptionError(`${owner}: needs at least one layer`);
   return defineLayer({
-    name: 'Parallel',
-    description: `Parallel(${connection ? connection.name || 'connection' : 'null'})`,
+    name: owner,
+    description: `${owner}(${connection ? connection.name || 'connection' : 'null'})`,
     children,
     stateKeys: Object.keys(children),
     initialParameters: (rng) => childParameters(children, rng),
     initialStates: (rng) => childStates(children, rng),
     forward: (x: unknown, ps, st) => {
-      const perBranch = Array.isArray(x) && x.length === n;
-      if (Array.isArray(x) && x.length !== n && x.length > 1 && n > 1) {
-        throw new ShapeError(`Parallel with ${n} branches got an array of ${x.length} inputs; give ${n} inputs or a single input shared by all branches`);
+      const perBranch = !shareInput && Array.isArray(x) && x.length === n;
+      if (!shareInput && Array.isArray(x) && x.length !== n && x.length > 1 && n > 1) {
+        throw new ShapeError(`${owner} with ${n} branches got an array of ${x.length} inputs; give ${n} inputs or a single input shared by all branches`);
       }
       const [outputs, newStates] = runBranches(children, (_k, i) => (perBranch ? (x as unknown[])[i] : x), ps, st);
       return [connection ? callConnection(connection, outputs) : outputs, newStates];
@@ -83,8 +88,8 @@ export function Parallel(connection: Connection<unknown> | null, ...args: readon
 }
 
 /**
- * BranchLayer(...layers): feeds the same input to every layer and returns the array of outputs
- * (optionally combined by `fusion`, as Lux's `fusion` keyword).
+ * BranchLayer(...layers): feeds the same input to every layer (even when the input is an array
+ * as long as the number of layers) and returns the array of outputs.
  *
  * @example
  * ```ts
@@ -98,7 +103,7 @@ export function Parallel(connection: Connection<unknown> | null, ...args: readon
 export function BranchLayer<const Ls extends readonly AnyLayer[]>(
   ...layers: Ls
 ): Layer<unknown, unknown[], ContainerParams<Ls>, ContainerStates<Ls>> {
-  return Parallel(null, ...layers) as unknown as Layer<unknown, unknown[], ContainerParams<Ls>, ContainerStates<Ls>>;
+  return parallelLayer('BranchLayer', null, layers, true) as Layer<unknown, unknown[], ContainerParams<Ls>, ContainerStates<Ls>>;
 }
 
 /**

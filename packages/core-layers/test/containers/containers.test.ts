@@ -102,3 +102,13 @@ describeBackends('containers', () => {
     expect(text).toContain('# Total: 48 parameters,');
   });
 });
+
+it('BranchLayer gives an array input whole to every branch', () => {
+  const first = WrappedFunction((xs: tf.Tensor[]) => xs[0]);
+  const second = WrappedFunction((xs: tf.Tensor[]) => xs[1]);
+  const b = BranchLayer(first, second);
+  const [ps, st] = setup(new Xoshiro(0), b);
+  const [outs] = b([tf.ones([1]), tf.zeros([1])], ps, st);
+  expect(Array.from((outs[0] as tf.Tensor).dataSync())).toEqual([1]);
+  expect(Array.from((outs[1] as tf.Tensor).dataSync())).toEqual([0]);
+});
