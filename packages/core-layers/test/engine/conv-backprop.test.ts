@@ -60,6 +60,20 @@ describe('depthwiseConv2d on wasm (both backprop kernels added) matches cpu', ()
   }
 });
 
+describe('conv3d on wasm (both backprop kernels replaced: the stock ones are wrong) matches cpu', () => {
+  const cases: [string, number[], number[], number | [number, number, number], 'same' | 'valid'][] = [
+    ['2x2x2 same', [2, 4, 4, 4, 2], [2, 2, 2, 2, 3], 1, 'same'],
+    ['3x3x3 valid', [1, 5, 4, 5, 2], [3, 3, 3, 2, 2], 1, 'valid'],
+    ['3x3x3 stride 2 same', [1, 5, 6, 5, 2], [3, 3, 3, 2, 3], 2, 'same'],
+    ['2x3x2 stride [1, 2, 2] valid', [1, 4, 7, 6, 1], [2, 3, 2, 1, 2], [1, 2, 2], 'valid'],
+  ];
+  for (const [name, xs, ws, stride, pad] of cases) {
+    it(name, async () => {
+      await expectWasmMatchesCpu({ shapes: [xs, ws], f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, stride, pad) });
+    });
+  }
+});
+
 describeBackends('conv2d gradients against finite differences', () => {
   it('stride 2 with explicit asymmetric padding', () => {
     const rng = new Xoshiro(2);

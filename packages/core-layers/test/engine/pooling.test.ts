@@ -93,3 +93,19 @@ describe('avgPool on wasm matches cpu', () => {
     await expectWasmMatchesCpu({ shapes: [[2, 5, 6, 3]], f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 1, 'same') });
   });
 });
+
+describe('maxPool3d on wasm (MaxPool3D and MaxPool3DGrad replaced: both were wrong for negative windows) matches cpu', () => {
+  const cases: [string, number[], number, number, Pad][] = [
+    ['2x2x2 stride 2 valid', [1, 4, 4, 4, 2], 2, 2, 'valid'],
+    ['3x3x3 stride 1 same', [1, 3, 4, 3, 2], 3, 1, 'same'],
+  ];
+  for (const [name, shape, size, stride, pad] of cases) {
+    it(`${name}, all values negative`, async () => {
+      await expectWasmMatchesCpu({
+        shapes: [shape],
+        input: (_v, s) => distinct(s, -100, 4),
+        f: (x) => tf.maxPool3d(x as tf.Tensor5D, size, stride, pad),
+      });
+    });
+  }
+});

@@ -9,7 +9,9 @@ import { registerMirrorPadGradient } from './mirror-pad-grad.js';
 import { registerResizeGradients } from './resize-grads.js';
 import { registerSquaredDifferenceGradient } from './squared-difference-grad.js';
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
+import { registerWasmConv3DBackprop } from './wasm-conv3d-backprop.js';
 import { registerWasmMaxPool } from './wasm-max-pool.js';
+import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
 import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
 import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
@@ -29,6 +31,8 @@ export function registerEngineFixes(): void {
   registerDepthwiseGradient();
   registerWasmMaxPool();
   registerWasmUnsortedSegmentSum();
+  registerWasmConv3DBackprop();
+  registerWasmMaxPool3D();
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();
   registerResizeGradients();

@@ -64,3 +64,36 @@ export function pair(value: number | readonly number[] | undefined, fallback = 1
   if (typeof value === 'number') return [value, value];
   return [value[0], value[1] ?? value[0]];
 }
+
+/**
+ * Inserts `factor − 1` zeros between consecutive entries along `axis` of a tensor of any rank:
+ * size n becomes (n − 1)·factor + 1.
+ */
+export function spreadAxis(t: tf.Tensor, axis: number, factor: number): tf.Tensor {
+  if (factor === 1) return t;
+  const shape = t.shape;
+  const n = shape[axis];
+  const before = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const after = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const padded = tf.pad(tf.reshape(t, [before, n, 1, after]), [
+    [0, 0],
+    [0, 0],
+    [0, factor - 1],
+    [0, 0],
+  ]);
+  const spreadShape = shape.map((d, i) => (i === axis ? n * factor : d));
+  const size = shape.map((d, i) => (i === axis ? (n - 1) * factor + 1 : d));
+  return tf.slice(tf.reshape(padded, spreadShape), shape.map(() => 0), size);
+}
+
+/** Pads (positive) or crops (negative) every axis by `[before, after]` amounts. */
+export function padOrCropAxes(t: tf.Tensor, amounts: readonly (readonly [number, number])[]): tf.Tensor {
+  let out = t;
+  if (amounts.some(([b, a]) => b > 0 || a > 0)) out = tf.pad(out, amounts.map(([b, a]) => [Math.max(b, 0), Math.max(a, 0)] as [number, number]));
+  if (amounts.some(([b, a]) => b < 0 || a < 0)) {
+    const begin = amounts.map(([b]) => Math.max(-b, 0));
+    const size = out.shape.map((d, i) => d - begin[i] - Math.max(-amounts[i][1], 0));
+    out = tf.slice(out, begin, size);
+  }
+  return out;
+}
