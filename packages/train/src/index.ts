@@ -29,3 +29,7 @@ export * from './loss/losses.js';
 export * from './loss/metrics.js';
 export * from './loss/deq-losses.js';
 export * from './train-state.js';
+export * from './data/dataset.js';
+export * from './data/idx.js';
+export * from './data/mnist.js';
+export * from './data/cifar.js';
