@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { TerminationOptions } from '../termination.js';
+import { asColumn, rowDot } from '../internal/batch.js';
+import { backtrackingSearch } from '../internal/line-search.js';
+import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
+
+const commonFields = {
+  damping: z.number().gt(0).lte(2).default(1),
+  lineSearch: z.enum(['none', 'backtracking']).default('none'),
+  maxBacktracks: z.number().int().nonnegative().max(30).default(4),
+};
+
+/** Options of {@link Broyden}: its own, plus every {@link TerminationOptions} field. */
+export type BroydenOptions = TerminationOptions & {
+  /** Step length λ along the quasi-Newton direction (the first trial with a line search). Default 1. */
+  readonly damping?: number;
+  /** `'none'` (default) or `'backtracking'`: per-sample halving until the residual decreases. */
+  readonly lineSearch?: 'none' | 'backtracking';
+  /** Most halvings per iteration with `lineSearch: 'backtracking'`. Default 4. */
+  readonly maxBacktracks?: number;
+};
+
+/** Options of {@link LimitedMemoryBroyden}: Broyden's, plus `memory`. */
+export type LimitedMemoryBroydenOptions = BroydenOptions & {
+  /** Rank-one updates kept; the oldest is dropped when full. Default 10 (NonlinearSolve's). */
+  readonly memory?: number;
+};
+
+type BroydenSettings = {
+  readonly damping: number;
+  readonly lineSearch: 'none' | 'backtracking';
+  readonly maxBacktracks: number;
+  readonly memory: number;
+};
+
+/**
+ * "Good" Broyden's method on g(u) = f(u) − u, per sample, matrix-free.
+ *
+ * The inverse-Jacobian approximation of F = u − f(u) starts at the identity (so the first step is
+ * a plain fixed-point step) and is kept as a product of rank-one factors
+ * H = (I + aₖdₖᵀ/‖dₖ‖²)···(I + a₁d₁ᵀ/‖d₁‖²): each iteration stores two vectors per sample and
+ * applies H with k inner products and k vector updates; one f-evaluation per iteration (plus
+ * line-search trials). An update whose denominator is numerically zero is skipped for that sample.
+ * Memory grows with the iterations (at most `maxiters` pairs); use {@link LimitedMemoryBroyden}
+ * to bound it.
+ *
+ * ## Options
+ * `damping` (1), `lineSearch` ('none'), `maxBacktracks` (4), and the termination options.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Broyden, solveSteadyState } from '@deqts/solvers';
+ * const sol = solveSteadyState((u) => tf.cos(u), tf.zeros([4, 2]), new Broyden({ abstol: 1e-6 }));
+ * console.log(sol.status, sol.perSample.iterations);
+ * ```
+ */
+export class Broyden extends NonlinearAlgorithm<BroydenSettings> {
+  readonly name: string = 'Broyden';
+
+  constructor(options: BroydenOptions = {}) {
+    const { own, termination } = parseAlgorithmOptions(commonFields, options, 'Broyden');
+    super({ ...own, memory: Infinity }, termination);
+  }
+
+  /** @internal */
+  createMethod(ctx: NonlinearContext): NonlinearMethod {
+    return new BroydenMethod(ctx, this.options);
+  }
+}
+
+/**
+ * Limited-memory good Broyden: {@link Broyden} keeping only the last `memory` rank-one factors
+ * (the oldest is dropped), so memory is bounded at 2·memory state-sized vectors per batch.
+ *
+ * ## Options
+ * `memory` (default 10), and Broyden's options.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { LimitedMemoryBroyden, solveSteadyState } from '@deqts/solvers';
+ * const sol = solveSteadyState((u) => tf.cos(u), tf.zeros([4, 2]), new LimitedMemoryBroyden({ memory: 4 }));
+ * ```
+ */
+export class LimitedMemoryBroyden extends NonlinearAlgorithm<BroydenSettings> {
+  readonly name: string = 'LimitedMemoryBroyden';
+
+  constructor(options: LimitedMemoryBroydenOptions = {}) {
+    const fields = { ...commonFields, memory: z.number().int().positive().max(1000).default(10) };
+    const { own, termination } = parseAlgorithmOptions(fields, options, 'LimitedMemoryBroyden');
+    super(own, termination);
+  }
+
+  /** @internal */
+  createMethod(ctx: NonlinearContext): NonlinearMethod {
+    return new BroydenMethod(ctx, this.options);
+  }
+}
+
+/** Cosine threshold below which a Broyden update is skipped as numerically singular. */
+const SKIP_COSINE = 1e-4;
+
+class BroydenMethod implements NonlinearMethod {
+  private readonly a: tf.Tensor2D[] = [];
+  private readonly d: tf.Tensor2D[] = [];
+  private readonly dInvNorm2: tf.Tensor2D[] = []; // [B, 1]: 1/‖dⱼ‖² (0 for a zero dⱼ)
+  private direction: tf.Tensor2D | null = null;
+
+  constructor(
+    private readonly ctx: NonlinearContext,
+    private readonly settings: BroydenSettings,
+  ) {}
+
+  init({ r }: StepInput): void {
+    this.direction = tf.keep(tf.clone(r)); // H₀ = I: the fixed-point step
+  }
+
+  /** z = H x, applying the stored factors oldest first. */
+  private applyInverse(x: tf.Tensor2D): tf.Tensor2D {
+    let z: tf.Tensor2D = x;
+    for (let j = 0; j < this.d.length; j++) {
+      const coef = tf.mul(asColumn(rowDot(this.d[j], z)), this.dInvNorm2[j]);
+      z = tf.add(z, tf.mul(this.a[j], coef)) as tf.Tensor2D;
+    }
+    return z;
+  }
+
+  step({ u, r, active, activeHost }: StepInput): StepOutput {
+    const d = this.direction!;
+    const { damping, lineSearch, maxBacktracks } = this.settings;
+    let next: tf.Tensor2D;
+    let fu: tf.Tensor2D;
+    let lambda: tf.Tensor2D | number = damping;
+    if (lineSearch === 'backtracking') {
+      const found = backtrackingSearch(this.ctx.evaluate, u, r, d, active, activeHost, damping, maxBacktracks);
+      next = found.u;
+      fu = found.fu;
+      lambda = found.step;
+    } else {
+      next = tf.where(active, tf.add(u, damping === 1 ? d : tf.mul(d, damping)), u) as tf.Tensor2D;
+      fu = this.ctx.evaluate(next);
+    }
+    const rNext = tf.sub(fu, next) as tf.Tensor2D;
+    const z = this.applyInverse(rNext); // z = −H F(u₊), F = u − f(u)
+    const dd = rowDot(d, d);
+    const dz = rowDot(d, z);
+    const hy = tf.sub(d, z); // H y
+    const sHy = tf.sub(dd, dz);
+    const hyNorm = tf.sqrt(rowDot(hy, hy));
+    const usable = tf.logicalAnd(tf.greater(tf.abs(sHy), tf.mul(tf.mul(tf.sqrt(dd), hyNorm), SKIP_COSINE)), tf.isFinite(sHy));
+    const usableCol = asColumn(usable);
+    const invDd = tf.where(tf.greater(dd, 0), tf.div(1, dd), tf.zerosLike(dd));
+    const denominator = asColumn(tf.mul(sHy, invDd)); // 1 − dᵀz/‖d‖²
+    const residualPart = typeof lambda === 'number' && lambda === 1 ? z : tf.sub(z, tf.mul(d, tf.sub(1, lambda)));
+    const aNew = tf.where(usableCol, tf.div(residualPart, denominator), tf.zerosLike(z)) as tf.Tensor2D;
+    const nextDirection = tf.add(z, tf.mul(aNew, asColumn(tf.mul(dz, invDd)))) as tf.Tensor2D;
+    this.a.push(tf.keep(aNew));
+    this.d.push(tf.keep(tf.clone(d)));
+    this.dInvNorm2.push(tf.keep(asColumn(invDd)));
+    if (this.a.length > this.settings.memory) {
+      this.a.shift()!.dispose();
+      this.d.shift()!.dispose();
+      this.dInvNorm2.shift()!.dispose();
+    }
+    this.direction = tf.keep(nextDirection);
+    d.dispose();
+    return { u: next, fu };
+  }
+
+  dispose(): void {
+    for (const t of [...this.a, ...this.d, ...this.dInvNorm2]) t.dispose();
+    this.direction?.dispose();
+    this.a.length = 0;
+    this.d.length = 0;
+    this.dInvNorm2.length = 0;
+    this.direction = null;
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * @deqts/solvers: batched root finders and ODE integrators for deep equilibrium models.
+ * This file is the package's whole public surface.
+ */
+export * from './types.js';
+export type { TerminationMode, ResidualNorm, TerminationOptions } from './termination.js';
+export { NonlinearAlgorithm } from './algorithms/base.js';
+export * from './algorithms/fixed-point.js';
+export * from './solve-steady-state.js';
+export * from './algorithms/anderson.js';
+export * from './algorithms/broyden.js';
+export * from './linear/gmres.js';
+export * from './algorithms/newton.js';
+export type { JvpMode } from './internal/jvp.js';
+export * from './ode/algorithms.js';
+export * from './ode/solve-ode.js';

@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '@deqts/core-layers';
+import type { ResidualNorm, TerminationSettings } from '../termination.js';
+import { checkQuantities, type CheckValues } from '../termination.js';
+
+/*
+ * Batched helpers. Solvers work on states flattened to [B, n]: row b is sample b. Every
+ * reduction here is per row, so no sample's numbers ever reach another's.
+ */
+
+/** Reshapes a batched state to [B, n]. */
+export function flattenBatch(u: tf.Tensor): tf.Tensor2D {
+  const batch = u.shape[0];
+  return tf.reshape(u, [batch, u.size / Math.max(batch, 1)]) as tf.Tensor2D;
+}
+
+/** Checks that `u0` is a float32 tensor with a leading batch axis. */
+export function checkInitialState(u0: unknown, owner: string): asserts u0 is tf.Tensor {
+  if (!(u0 instanceof tf.Tensor)) throw new ShapeError(`${owner}: u0 must be a tensor, got ${typeof u0}`);
+  if (u0.rank < 1 || u0.shape[0] < 1) {
+    throw new ShapeError(`${owner}: u0 must have a leading batch axis of size ≥ 1 (shape [batch, ...]), got [${u0.shape.join(', ')}]`);
+  }
+  if (u0.dtype !== 'float32') throw new ShapeError(`${owner}: u0 must be float32, got ${u0.dtype}`);
+}
+
+/** Wraps a user map on the original shape as a map on [B, n], checking the output shape. */
+export function flatMap(f: (u: tf.Tensor) => tf.Tensor, shape: readonly number[], owner: string): (u: tf.Tensor2D) => tf.Tensor2D {
+  const full = [...shape];
+  return (u) => {
+    const out = f(tf.reshape(u, full));
+    if (!(out instanceof tf.Tensor) || out.shape.length !== full.length || out.shape.some((d, i) => d !== full[i])) {
+      const got = out instanceof tf.Tensor ? `[${out.shape.join(', ')}]` : typeof out;
+      throw new ShapeError(`${owner}: f must return a tensor shaped like u, [${full.join(', ')}]; got ${got}`);
+    }
+    return tf.reshape(out, u.shape) as tf.Tensor2D;
+  };
+}
+
+/** Per-sample inner product of two [B, n] tensors → [B]. */
+export function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
+  return tf.sum(tf.mul(a, b), 1) as tf.Tensor1D;
+}
+
+/** Per-sample norm → [B]: max-abs (`'inf'`) or RMS (`'l2'`). */
+export function rowNorm(x: tf.Tensor, kind: ResidualNorm): tf.Tensor1D {
+  return (kind === 'inf' ? tf.max(tf.abs(x), 1) : tf.sqrt(tf.mean(tf.square(x), 1))) as tf.Tensor1D;
+}
+
+/** [B] → [B, 1], for per-sample scalars that broadcast over a row. */
+export function asColumn(v: tf.Tensor): tf.Tensor2D {
+  return tf.reshape(v, [v.size, 1]) as tf.Tensor2D;
+}
+
+/** Host numbers → a [B, 1] float32 column. */
+export function uploadColumn(values: ArrayLike<number>): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from(values), [values.length, 1], 'float32');
+}
+
+/** Host flags → a [B, 1] bool column (for tf.where over rows). */
+export function uploadMask(flags: ArrayLike<boolean | number>): tf.Tensor2D {
+  const data = new Uint8Array(flags.length);
+  for (let i = 0; i < flags.length; i++) data[i] = flags[i] ? 1 : 0;
+  return tf.tensor2d(data, [flags.length, 1], 'bool');
+}
+
+/**
+ * Reads several [B] tensors to the host in one transfer (one device sync) and returns them as
+ * Float32Arrays, in order.
+ */
+export function readColumns(columns: readonly tf.Tensor[]): Float32Array[] {
+  if (columns.length === 0) return [];
+  const batch = columns[0].size;
+  const packed = tf.tidy(() => (columns.length === 1 ? tf.reshape(columns[0], [batch]) : tf.stack(columns.map((c) => tf.reshape(c, [batch])), 1)));
+  const data = packed.dataSync() as Float32Array;
+  packed.dispose();
+  const out: Float32Array[] = [];
+  for (let j = 0; j < columns.length; j++) {
+    const col = new Float32Array(batch);
+    for (let b = 0; b < batch; b++) col[b] = data[b * columns.length + j];
+    out.push(col);
+  }
+  return out;
+}
+
+/** The device quantities of a convergence check, as [B] tensors (see {@link checkQuantities}). */
+export function checkColumns(r: tf.Tensor2D, fu: tf.Tensor2D, settings: TerminationSettings): tf.Tensor1D[] {
+  const q = checkQuantities(settings);
+  const cols: tf.Tensor1D[] = [rowNorm(r, settings.norm)];
+  if (q.reference) cols.push(rowNorm(fu, settings.norm));
+  if (q.maxAbs) cols.push(rowNorm(r, 'inf'));
+  if (q.relativeExcess) cols.push(tf.max(tf.sub(tf.abs(r), tf.mul(tf.abs(fu), settings.reltol)), 1) as tf.Tensor1D);
+  return cols;
+}
+
+/** Unpacks host values read from {@link checkColumns} into one record per sample. */
+export function unpackCheck(values: readonly Float32Array[], settings: TerminationSettings): CheckValues[] {
+  const q = checkQuantities(settings);
+  const batch = values[0].length;
+  let j = 1;
+  const reference = q.reference ? values[j++] : null;
+  const maxAbs = q.maxAbs ? values[j++] : null;
+  const relativeExcess = q.relativeExcess ? values[j++] : null;
+  const out: CheckValues[] = [];
+  for (let b = 0; b < batch; b++) {
+    out.push({
+      norm: values[0][b],
+      reference: reference ? reference[b] : NaN,
+      maxAbs: maxAbs ? maxAbs[b] : NaN,
+      relativeExcess: relativeExcess ? relativeExcess[b] : NaN,
+    });
+  }
+  return out;
+}
+
+/** Number of columns {@link checkColumns} produces. */
+export function checkColumnCount(settings: TerminationSettings): number {
+  const q = checkQuantities(settings);
+  return 1 + Number(q.reference) + Number(q.maxAbs) + Number(q.relativeExcess);
+}
+
+/** Replaces a kept tensor: disposes `old` (unless it is `next`) and returns `next`. */
+export function replace<T extends tf.Tensor>(old: tf.Tensor | null | undefined, next: T): T {
+  if (old && old !== next && !old.isDisposed) old.dispose();
+  return next;
+}
