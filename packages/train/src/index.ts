@@ -33,3 +33,5 @@ export * from './data/dataset.js';
 export * from './data/idx.js';
 export * from './data/mnist.js';
 export * from './data/cifar.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointInput, type LoadCheckpointOptions } from './checkpoint/checkpoint.js';
+export type { JsonValue } from './checkpoint/manifest.js';
