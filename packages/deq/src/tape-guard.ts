@@ -13,9 +13,9 @@ type EngineStateWithTape = { activeTape: unknown };
 
 function engineState(): EngineStateWithTape {
   const state = (tf.engine() as unknown as { state?: Partial<EngineStateWithTape> }).state;
-  if (!state || !('activeTape' in state)) {
+  if (!state || typeof state !== 'object') {
     throw new GradientError(
-      'tfjs engine internals changed: ENGINE.state.activeTape is missing. The implicit DEQ gradient ' +
+      'tfjs engine internals changed: ENGINE.state is missing. The implicit DEQ gradient ' +
         'needs it; use the pinned @tensorflow/tfjs-core version or gradient: "jfb".',
     );
   }
