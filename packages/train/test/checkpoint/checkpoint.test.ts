@@ -28,7 +28,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Every leaf as something `toEqual` compares exactly: tensors become their raw bits. */
 function fingerprint(tree: unknown): unknown[] {
-  return treeLeavesWithPath(tree as never).map(([path, leaf]) => {
+  return treeLeavesWithPath<unknown>(tree as never).map(([path, leaf]) => {
     if (leaf instanceof tf.Tensor) {
       const data = leaf.dataSync();
       const bits = data instanceof Float32Array ? Array.from(new Uint32Array(data.buffer, data.byteOffset, data.length)) : Array.from(data);
