@@ -21,13 +21,15 @@ async function tryImport(specifier: string): Promise<boolean> {
 
 async function trySetBackend(name: string): Promise<boolean> {
   try {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (name === 'wasm') {
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerEngineFixes(); // the wasm kernels can be replaced only once the package registered them
+    }
     if (!tf.findBackendFactory(name)) return false;
-    // The cpu backend's constructor advises installing tfjs-node in Node; DEQ.ts users are told
-    // about backends by initBackend's docs instead, so that notice is silenced while it is created.
-    const wasTest = tf.env().getBool('IS_TEST');
-    if (name === 'cpu') tf.env().set('IS_TEST', true);
-    const ok = await tf.setBackend(name).finally(() => tf.env().set('IS_TEST', wasTest));
+    const ok = await tf.setBackend(name);
+    // The cpu backend advises installing tfjs-node on its first write; DEQ.ts users learn about
+    // backends from initBackend's docs instead, so that notice is switched off.
+    if (ok && name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     if (ok) await tf.ready();
     return ok && tf.getBackend() === name;
   } catch {
