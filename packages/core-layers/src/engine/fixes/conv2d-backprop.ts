@@ -72,13 +72,13 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: 
 }
 
 /**
- * Registers Conv2DBackpropFilter for wasm (missing from tfjs-backend-wasm, so every conv weight
- * gradient failed) and for cpu (whose own kernel is a scalar loop: 650 ms where this takes 25 ms
- * for [8,14,14,16] 3x3), and Conv2DBackpropInput for wasm (present but ~10x slower than wasm's
- * convolution; also the forward of conv2dTranspose). All are built from the backend's
+ * Registers, for `backendName`, Conv2DBackpropFilter — missing from tfjs-backend-wasm (so every
+ * conv weight gradient failed), and on cpu a scalar loop (650 ms where this takes 25 ms for
+ * [8,14,14,16] 3x3) — and, on wasm, Conv2DBackpropInput (present but ~10x slower than wasm's
+ * convolution; also the forward of conv2dTranspose). Both are built from the backend's
  * convolution; NCHW inputs are transposed.
  */
-export function registerConv2DBackpropKernels(): void {
+export function registerConv2DBackpropKernels(backendName: 'cpu' | 'wasm'): void {
   const filterKernel: tf.KernelFunc = (args) => {
     const attrs = args.attrs as unknown as ConvBackpropAttrs;
     const x = tensorInput<tf.Tensor4D>(args.inputs.x, 'x', 'Conv2DBackpropFilter');
@@ -88,8 +88,8 @@ export function registerConv2DBackpropKernels(): void {
     const nchw = attrs.dataFormat === 'NCHW';
     return tf.tidy(() => conv2dFilterGradient(nchw ? toNHWC(x) : x, nchw ? toNHWC(dy) : dy, info));
   };
-  overrideKernel('Conv2DBackpropFilter', 'wasm', () => filterKernel);
-  overrideKernel('Conv2DBackpropFilter', 'cpu', () => filterKernel);
+  overrideKernel('Conv2DBackpropFilter', backendName, () => filterKernel);
+  if (backendName !== 'wasm') return;
   overrideKernel('Conv2DBackpropInput', 'wasm', () => (args) => {
     const attrs = args.attrs as unknown as ConvBackpropAttrs;
     const dy = tensorInput<tf.Tensor4D>(args.inputs.dy, 'dy', 'Conv2DBackpropInput');

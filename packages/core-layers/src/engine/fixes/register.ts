@@ -1,6 +1,4 @@
-// The wasm kernels must be registered before they can be wrapped; importing the package only
-// registers them (the wasm binary is loaded when the backend is first selected).
-import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { registerAvgPoolGradient } from './avg-pool-grad.js';
 import { registerBatchMatMulGradient } from './batch-matmul-grad.js';
 import { registerFusedBatchNormGradient } from './batch-norm-grad.js';
@@ -17,22 +15,35 @@ import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
 import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
 import { registerDepthwiseGradient, registerWasmDepthwiseBackprop } from './depthwise-backprop.js';
 
+/** Whether a backend package has registered its kernels (its import has run). */
+function backendLoaded(backendName: string): boolean {
+  return tf.getKernel('BatchMatMul', backendName) !== undefined;
+}
+
 /**
- * Registers DEQ.ts's kernel and gradient fixes for tfjs. Called by initBackend; safe to call any
- * number of times (each fix checks whether it is already in place). See docs/engine.md.
+ * Registers DEQ.ts's kernel and gradient fixes for tfjs. Gradients are registered at once; the
+ * kernels of a backend only once its package has been imported (importing it registers its own
+ * kernels, which would replace ours), so initBackend calls this again after importing
+ * '@tensorflow/tfjs-backend-wasm'. Safe to call any number of times: each fix checks whether it
+ * is already in place. See docs/engine.md.
  */
 export function registerEngineFixes(): void {
   registerBatchMatMulGradient();
-  registerWasmBatchMatMul();
-  registerCpuBatchMatMul();
-  registerConv2DBackpropKernels();
   registerConv2DGradient();
-  registerWasmDepthwiseBackprop();
   registerDepthwiseGradient();
-  registerWasmMaxPool();
-  registerWasmUnsortedSegmentSum();
-  registerWasmConv3DBackprop();
-  registerWasmMaxPool3D();
+  if (backendLoaded('cpu')) {
+    registerCpuBatchMatMul();
+    registerConv2DBackpropKernels('cpu');
+  }
+  if (backendLoaded('wasm')) {
+    registerWasmBatchMatMul();
+    registerConv2DBackpropKernels('wasm');
+    registerWasmDepthwiseBackprop();
+    registerWasmMaxPool();
+    registerWasmUnsortedSegmentSum();
+    registerWasmConv3DBackprop();
+    registerWasmMaxPool3D();
+  }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();
   registerResizeGradients();
