@@ -8,12 +8,19 @@ import { BatchIntegrator } from './integrator.js';
 import type { FlatRhs } from './stepper.js';
 
 /**
- * Default local-error tolerances of a steady-state run, relative to the termination tolerances.
- * Each step may add an error of about the local tolerance; if that exceeded the residual test,
- * the integrator's own error could hold the residual above it (observed with VCABM3 riding its
- * stability boundary). A tenth keeps it safely below, for ~25% more steps with Tsit5.
+ * Default local-error tolerances of a steady-state run, relative to the termination tolerances
+ * (reltol only when the test is relative: with an absolute test, reltol·|u| would dominate the
+ * error scale at |u| ~ 1 and let the integrator's own error exceed the residual target). Near a
+ * steady state an explicit method's step grows until it rides its stability boundary, where the
+ * stiffest mode is barely damped and kept at the size the error control allows; that mode's
+ * residual must stay below the test, hence a tenth (observed with VCABM3 and Tsit5).
  */
 const LOCAL_TOLERANCE_FACTOR = 0.1;
+
+/** Whether the termination test involves reltol (then so does the local error control). */
+function usesRelativeTest(settings: TerminationSettings): boolean {
+  return settings.terminationMode !== 'abs' && settings.terminationMode !== 'absNorm';
+}
 
 /**
  * Integrates du/dt = f(u) − u from t = 0 until each sample's residual f(u) − u = du/dt meets the
@@ -43,7 +50,7 @@ export function runOdeSteadyState(
     adaptive: a.adaptive,
     dt: a.dt,
     abstol: a.abstol ?? LOCAL_TOLERANCE_FACTOR * settings.abstol,
-    reltol: a.reltol ?? LOCAL_TOLERANCE_FACTOR * settings.reltol,
+    reltol: a.reltol ?? (usesRelativeTest(settings) ? LOCAL_TOLERANCE_FACTOR * settings.reltol : 0),
     controller: a.controller,
     maxiters: Infinity, // the monitor owns the budget
     t0: 0,
