@@ -43,7 +43,7 @@ function scaledProblem(scales: readonly number[], n: number): { f: (z: tf.Tensor
     return tf.add(tf.mul(tf.eye(n), 0.8), tf.mul(tf.div(r, tf.max(tf.sum(tf.abs(r), 0))), 0.2));
   });
   const x = tf.randomNormal([scales.length, n], 0, 0.5, 'float32', 6);
-  const s = tf.tensor2d(scales, [scales.length, 1]);
+  const s = tf.tensor2d([...scales], [scales.length, 1]);
   const rows = scales.map((_, b) => ({ x: tf.slice(x, [b, 0], [1, n]), s: tf.slice(s, [b, 0], [1, 1]) }));
   return {
     f: (z) => tf.tanh(tf.add(tf.mul(tf.matMul(z, W), s), x)),
