@@ -35,3 +35,5 @@ export * from './data/mnist.js';
 export * from './data/cifar.js';
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointInput, type LoadCheckpointOptions } from './checkpoint/checkpoint.js';
 export type { JsonValue } from './checkpoint/manifest.js';
+export * from './report/progress.js';
+export * from './report/plot.js';
