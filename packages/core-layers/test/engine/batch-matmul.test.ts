@@ -43,6 +43,23 @@ describe('BatchMatMul on wasm (transposition-free kernel) matches cpu, forward a
   }
 });
 
+describe('tf.fused.matMul on wasm (flagged and batched calls rerouted) matches cpu', () => {
+  for (const [tA, tB] of FLAGS) {
+    it(`bias + relu, transposeA=${tA}, transposeB=${tB}`, async () => {
+      await expectWasmMatchesCpu({
+        shapes: [...operands([], [], 5, 7, 6, tA, tB), [6]],
+        f: (a, b, bias) => tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation: 'relu' }),
+      });
+    });
+  }
+  it('batched, bias + elu', async () => {
+    await expectWasmMatchesCpu({
+      shapes: [...operands([3], [3], 4, 5, 6, false, true), [6]],
+      f: (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'elu' }),
+    });
+  });
+});
+
 describeBackends('BatchMatMul gradient with broadcast batch axes (stock gradient throws)', () => {
   for (const [tA, tB] of FLAGS) {
     it(`agrees with finite differences, transposeA=${tA}, transposeB=${tB}`, () => {

@@ -2,18 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerAvgPoolGradient } from './avg-pool-grad.js';
 import { registerBatchMatMulGradient } from './batch-matmul-grad.js';
 import { registerFusedBatchNormGradient } from './batch-norm-grad.js';
+import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
+import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
 import { registerCumsumGradient } from './cumsum-grad.js';
+import { registerDepthwiseGradient, registerWasmDepthwiseBackprop } from './depthwise-backprop.js';
 import { registerMirrorPadGradient } from './mirror-pad-grad.js';
 import { registerResizeGradients } from './resize-grads.js';
 import { registerSquaredDifferenceGradient } from './squared-difference-grad.js';
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
 import { registerWasmConv3DBackprop } from './wasm-conv3d-backprop.js';
+import { registerWasmFusedMatMul } from './wasm-fused-matmul.js';
 import { registerWasmMaxPool } from './wasm-max-pool.js';
 import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
-import { registerCpuBatchMatMul } from './cpu-batch-matmul.js';
-import { registerConv2DBackpropKernels, registerConv2DGradient } from './conv2d-backprop.js';
-import { registerDepthwiseGradient, registerWasmDepthwiseBackprop } from './depthwise-backprop.js';
 
 /** Whether a backend package has registered its kernels (its import has run). */
 function backendLoaded(backendName: string): boolean {
@@ -37,6 +38,7 @@ export function registerEngineFixes(): void {
   }
   if (backendLoaded('wasm')) {
     registerWasmBatchMatMul();
+    registerWasmFusedMatMul();
     registerConv2DBackpropKernels('wasm');
     registerWasmDepthwiseBackprop();
     registerWasmMaxPool();
