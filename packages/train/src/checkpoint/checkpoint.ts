@@ -155,7 +155,8 @@ export type LoadCheckpointOptions<P, S> = {
    * Expected trees (e.g. freshly `setup` parameters and states of the model, and
    * `optimizer.init(ps)`): the saved trees must have the same structure, leaf kinds, tensor dtypes
    * and shapes, else a {@link CheckpointError} names the first differing leaf. Only the given
-   * trees are checked.
+   * trees are checked. A `null` leaf in a template matches anything (so a fresh state whose DEQ
+   * `solution` fields are still null can serve as the template of a saved, used state).
    */
   readonly like?: { readonly ps?: P; readonly st?: S; readonly optState?: OptState };
 };

@@ -221,9 +221,13 @@ function describeTemplate(value: unknown): string {
 /**
  * The first difference between a saved tree and an expected template (structure, leaf kinds,
  * tensor dtypes and shapes), as a message naming the leaf path, or `null` if they agree.
- * Non-tensor leaves are compared by kind only (their values may differ).
+ * Non-tensor leaves are compared by kind only (their values may differ); a `null` template leaf
+ * matches anything.
  */
 export function compareToTemplate(node: NodeJson, template: unknown, path: string): string | null {
+  // A null in the template matches anything: states hold null for "not computed yet" (e.g. a
+  // DEQ's solution before its first call) where a saved state may hold tensors.
+  if (template === null) return null;
   const kind = kindOf(template);
   const mismatch = () => `${path}: the checkpoint has ${describeNode(node)}, expected ${describeTemplate(template)}`;
   if (kind === 'array') {
