@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { broadcastBatchIndices } from './matmul-plan.js';
 import { overrideKernel, tensorInput } from './registry.js';
+import { BackendError } from '../../core/errors.js';
 
 /** True when `operand`'s batch entry for output entry i is `i mod size` (what cpu's kernel assumes). */
 function moduloMatches(operandBatch: number[], outBatch: number[]): boolean {
@@ -20,7 +21,7 @@ export function registerCpuBatchMatMul(): void {
     'BatchMatMul',
     'cpu',
     (original) => {
-      if (!original) throw new Error('registerCpuBatchMatMul: the cpu backend has no BatchMatMul kernel');
+      if (!original) throw new BackendError('registerCpuBatchMatMul: the cpu backend has no BatchMatMul kernel');
       const originalFunc = original.kernelFunc;
       return (args) => {
         const a = args.inputs.a as tf.TensorInfo;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../../core/errors.js';
 
 /**
  * Helpers to replace tfjs kernels and gradients idempotently. tfjs keeps its kernel and gradient
@@ -84,7 +85,7 @@ export function overrideGradient(config: tf.GradConfig): void {
  */
 export function tensorInput<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo | undefined, name: string, kernel: string): T {
   if (!(info instanceof tf.Tensor)) {
-    throw new Error(`DEQ.ts kernel '${kernel}': input '${name}' must be a tf.Tensor (the kernel is built from tfjs ops)`);
+    throw new BackendError(`DEQ.ts kernel '${kernel}': input '${name}' must be a tf.Tensor (the kernel is built from tfjs ops)`);
   }
   return info as T;
 }

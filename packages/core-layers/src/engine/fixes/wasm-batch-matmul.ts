@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMulNoFlags } from './matmul-plan.js';
 import { overrideKernel, tensorInput } from './registry.js';
+import { BackendError } from '../../core/errors.js';
 
 /**
  * wasm's BatchMatMul reaches XNNPACK's fast product (~25 GFLOP/s) only for `a · b` with a batch of
@@ -15,7 +16,7 @@ export function registerWasmBatchMatMul(): void {
     'BatchMatMul',
     'wasm',
     (original) => {
-      if (!original) throw new Error('registerWasmBatchMatMul: the wasm backend has no BatchMatMul kernel');
+      if (!original) throw new BackendError('registerWasmBatchMatMul: the wasm backend has no BatchMatMul kernel');
       const originalFunc = original.kernelFunc;
       return (args) => {
         const { inputs, attrs, backend } = args;

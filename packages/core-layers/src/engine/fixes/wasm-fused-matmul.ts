@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel, tensorInput } from './registry.js';
+import { BackendError } from '../../core/errors.js';
 
 type FusedAttrs = { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
 
@@ -18,10 +19,10 @@ function activate(y: tf.Tensor, activation: string | undefined, alpha: number | 
     case 'leakyrelu':
       return tf.leakyRelu(y, alpha ?? 0.2);
     case 'prelu':
-      if (!prelu) throw new Error("_FusedMatMul: activation 'prelu' needs preluActivationWeights");
+      if (!prelu) throw new BackendError("_FusedMatMul: activation 'prelu' needs preluActivationWeights");
       return tf.prelu(y, prelu);
     default:
-      throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
+      throw new BackendError(`_FusedMatMul: unknown activation '${activation}'`);
   }
 }
 
@@ -36,7 +37,7 @@ export function registerWasmFusedMatMul(): void {
     '_FusedMatMul',
     'wasm',
     (original) => {
-      if (!original) throw new Error('registerWasmFusedMatMul: the wasm backend has no _FusedMatMul kernel');
+      if (!original) throw new BackendError('registerWasmFusedMatMul: the wasm backend has no _FusedMatMul kernel');
       const originalFunc = original.kernelFunc;
       return (args) => {
         const attrs = args.attrs as unknown as FusedAttrs;

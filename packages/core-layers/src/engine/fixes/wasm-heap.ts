@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../../core/errors.js';
 
 /**
  * The two methods of tfjs-backend-wasm's BackendWasm that a kernel written in JavaScript needs:
@@ -15,7 +16,7 @@ export type WasmHeapBackend = {
 export function asWasmHeapBackend(backend: unknown, kernel: string): WasmHeapBackend {
   const b = backend as Partial<WasmHeapBackend> | null;
   if (!b || typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
-    throw new Error(`DEQ.ts kernel '${kernel}' runs on the wasm backend only`);
+    throw new BackendError(`DEQ.ts kernel '${kernel}' runs on the wasm backend only`);
   }
   return b as WasmHeapBackend;
 }
