@@ -10,7 +10,22 @@ export {
   type GradientTransformation,
   type OptState,
 } from './optim/transform.js';
-export * from './optim/schedules.js';
+export {
+  constantSchedule,
+  cosineSchedule,
+  joinSchedules,
+  linearSchedule,
+  piecewiseConstantSchedule,
+  stepSchedule,
+  warmupCosineSchedule,
+  type CosineScheduleOptions,
+  type LearningRate,
+  type LinearScheduleOptions,
+  type PiecewiseConstantScheduleOptions,
+  type Schedule,
+  type StepScheduleOptions,
+  type WarmupCosineScheduleOptions,
+} from './optim/schedules.js';
 export {
   addDecayedWeights,
   clipByGlobalNorm,

@@ -139,8 +139,16 @@ function idsOf(...trees: unknown[]): Set<number> {
  *
  * @example
  * ```ts
- * // const [grads, loss, stats, ts2] = computeGradients(ts, lossFn, batch);
- * // const ts3 = applyGradients(ts2, grads); treeDispose(grads);
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Dense, setup, treeDispose, Xoshiro } from '@deqts/core-layers';
+ * import { TrainState, computeGradients, applyGradients, sgd, mse } from '@deqts/train';
+ * const model = Dense(2, 1);
+ * const [ps, st] = setup(new Xoshiro(0), model);
+ * const batch = { x: tf.ones([4, 2]), y: tf.zeros([4, 1]) };
+ * const lossFn = (m: typeof model, p: typeof ps, s: typeof st, b: typeof batch) => [mse(m(b.x, p, s)[0], b.y), s, {}] as const;
+ * const [grads, loss, , ts2] = computeGradients(TrainState(model, ps, st, sgd({ learningRate: 0.1 })), lossFn, batch);
+ * const ts3 = applyGradients(ts2, grads); // ts3.step === 1
+ * treeDispose(grads);
  * ```
  */
 export function computeGradients<M, P, S, B>(
@@ -199,7 +207,8 @@ export function computeGradients<M, P, S, B>(
  *
  * @example
  * ```ts
- * // const ts2 = applyGradients(ts, grads);
+ * // grads from computeGradients (or accumulated over several batches):
+ * // const next = applyGradients(ts, grads); treeDispose(grads);
  * ```
  */
 export function applyGradients<M, P, S>(ts: TrainState<M, P, S>, grads: P): TrainState<M, P, S> {

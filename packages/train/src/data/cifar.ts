@@ -5,16 +5,40 @@ import { parseOptions } from '@deqts/core-layers';
 import { DataError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 
-/** The CIFAR-10 binary files, as extracted from `cifar-10-binary.tar.gz`. */
+/**
+ * The CIFAR-10 binary files, as extracted from `cifar-10-binary.tar.gz`.
+ *
+ * @example
+ * ```ts
+ * import { CIFAR10_FILES } from '@deqts/train';
+ * CIFAR10_FILES.test; // ['test_batch.bin']
+ * ```
+ */
 export const CIFAR10_FILES = {
   train: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
   test: ['test_batch.bin'],
 } as const;
 
-/** Where the binary version of CIFAR-10 is published. */
+/**
+ * Where the binary version of CIFAR-10 is published.
+ *
+ * @example
+ * ```ts
+ * import { CIFAR10_URL } from '@deqts/train';
+ * console.log(`curl -O ${CIFAR10_URL}`);
+ * ```
+ */
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 
-/** The ten CIFAR-10 class names, by label. */
+/**
+ * The ten CIFAR-10 class names, by label.
+ *
+ * @example
+ * ```ts
+ * import { CIFAR10_CLASSES } from '@deqts/train';
+ * CIFAR10_CLASSES[3]; // 'cat'
+ * ```
+ */
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
 const SIDE = 32;

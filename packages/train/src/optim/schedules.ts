@@ -253,11 +253,10 @@ export function warmupCosineSchedule(options: WarmupCosineScheduleOptions): Sche
   return joinSchedules([warm, cosine], [o.warmupSteps]);
 }
 
-/** Evaluates a learning rate (a number or a schedule) at `step`. */
-/** @internal */
+/** Evaluates a learning rate (a number or a schedule) at `step`. Internal (not exported by the package). */
 export function learningRateAt(learningRate: LearningRate, step: number): number {
   return typeof learningRate === 'function' ? learningRate(step) : learningRate;
 }
 
-/** Zod schema for a learning rate option: a finite number or a schedule function. */
+/** Zod schema for a learning rate option: a finite number or a schedule function. Internal. */
 export const learningRateSchema = z.union([finite, z.custom<Schedule>((v) => typeof v === 'function', 'must be a number or a schedule function')]);

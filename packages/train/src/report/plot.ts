@@ -46,12 +46,28 @@ const PlotOptions = z.strictObject({
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-/** Escapes text for SVG/XML content and attributes. */
+/**
+ * Escapes text for SVG/XML content and attributes.
+ *
+ * @example
+ * ```ts
+ * import { escapeXml } from '@deqts/train';
+ * escapeXml('a < b & c'); // 'a &lt; b &amp; c'
+ * ```
+ */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
 }
 
-/** About `count` round tick values (1, 2, 5 × 10^k steps) covering [low, high]. */
+/**
+ * About `count` round tick values (steps of 1, 2, 2.5 or 5 × 10^k) inside [low, high].
+ *
+ * @example
+ * ```ts
+ * import { niceTicks } from '@deqts/train';
+ * niceTicks(3, 97); // [20, 40, 60, 80]
+ * ```
+ */
 export function niceTicks(low: number, high: number, count = 6): number[] {
   if (!(high > low)) return [low];
   const raw = (high - low) / Math.max(1, count - 1);
