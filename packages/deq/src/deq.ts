@@ -95,16 +95,18 @@ export function deqForward(
     const solve = bindForwardSolve(solver, opts);
     let report: ForwardReport;
     if (opts.gradient === 'implicit') {
-      ({ zStar: z, report } = implicitFixedPoint(f, u0, inputs, solve, opts.adjoint));
+      ({ zStar: z, residual, report } = implicitFixedPoint(f, u0, inputs, solve, opts.adjoint));
       nfe = report.summary.nfe;
     } else {
       let captured: ForwardReport | undefined;
-      const zs = withoutTape(u0, () => {
+      const solvedStacked = withoutTape(u0, () => {
         const out = solve((zz) => f(zz, inputs), u0);
         captured = out.report;
-        return out.u;
+        return tf.stack([out.u, out.residual]);
       });
       report = captured as ForwardReport;
+      let zs: tf.Tensor;
+      [zs, residual] = tf.unstack(solvedStacked);
       if (opts.gradient === 'jfb') {
         z = f(zs, inputs);
         nfe = report.summary.nfe + 1;
@@ -115,7 +117,6 @@ export function deqForward(
         nfe = report.summary.nfe + opts.phantomSteps;
       }
     }
-    residual = report.residual;
     summary = { ...report.summary, nfe };
   }
   const zFinal = z;

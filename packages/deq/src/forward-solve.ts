@@ -3,23 +3,20 @@ import { solveSteadyState, type SolveResult, type SteadyStateAlgorithm } from '@
 import type { EquilibriumSolveSummary } from './solution.js';
 import type { DeqOptions } from './options.js';
 
-/** The report of a forward solve that the DEQ keeps: the summary and the (kept) residual tensor. */
-export type ForwardReport = { summary: EquilibriumSolveSummary; residual: tf.Tensor };
+/** The report of a forward solve that the DEQ keeps (no tensors). */
+export type ForwardReport = { summary: EquilibriumSolveSummary };
 
 /**
- * Binds a DEQ's solver and options into a forward solve `(f, u0) → { u, report }`. The residual
- * tensor is kept (it outlives the surrounding tidy/customGrad scope and is owned by the DEQ
- * state); every other tensor of the solver's result except `u` is disposed.
+ * Binds a DEQ's solver and options into a forward solve `(f, u0) → { u, residual, report }`.
  */
 export function bindForwardSolve(solver: SteadyStateAlgorithm, opts: DeqOptions) {
-  return (f: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor): { u: tf.Tensor; report: ForwardReport } => {
+  return (f: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor): { u: tf.Tensor; residual: tf.Tensor; report: ForwardReport } => {
     const result: SolveResult = solveSteadyState(f, u0, solver, {
       abstol: opts.abstol,
       reltol: opts.reltol,
       maxiters: opts.maxiters,
       ...opts.solverOptions,
     });
-    tf.keep(result.residual);
     const summary: EquilibriumSolveSummary = {
       status: result.status,
       iterations: result.iterations,
@@ -27,6 +24,12 @@ export function bindForwardSolve(solver: SteadyStateAlgorithm, opts: DeqOptions)
       perSample: result.perSample,
       trace: result.trace ?? null,
     };
-    return { u: result.u, report: { summary, residual: result.residual } };
+    // The solver hands back tensors it kept alive past its own scopes (tf.keep), which an
+    // enclosing tidy would never free; cheap clones (shared data) are ordinary tensors instead.
+    const u = tf.clone(result.u);
+    const residual = tf.clone(result.residual);
+    result.u.dispose();
+    result.residual.dispose();
+    return { u, residual, report: { summary } };
   };
 }

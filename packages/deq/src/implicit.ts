@@ -5,8 +5,11 @@ import { solveAdjoint, type AdjointOptions } from './adjoint.js';
 /** A map z ↦ f(z) whose other inputs are the given tensors (data and parameters), in order. */
 export type ParametrizedMap = (z: tf.Tensor, inputs: readonly tf.Tensor[]) => tf.Tensor;
 
-/** What a forward fixed-point solve reports back (a subset of the solvers' SolveResult). */
-export type ForwardSolve<R> = (f: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor) => { u: tf.Tensor; report: R };
+/**
+ * A forward fixed-point solve: the fixed point `u`, its residual f(u) − u, and a report without
+ * tensors (statistics).
+ */
+export type ForwardSolve<R> = (f: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor) => { u: tf.Tensor; residual: tf.Tensor; report: R };
 
 type GradSave = (tensors: tf.Tensor[]) => void;
 
@@ -17,8 +20,9 @@ type GradSave = (tensors: tf.Tensor[]) => void;
  * and returns λᵀ ∂f/∂inputs for every input; the initial guess u0 gets no gradient (as in the
  * Skip DEQ paper). Memory does not depend on the number of solver iterations.
  *
- * @returns the fixed point (on the tape) and the solver's report (its tensors are kept: the
- * caller owns them).
+ * @returns the fixed point (on the tape), its residual (no gradient flows through it) and the
+ * solver's report. Both tensors are ordinary results of the call: an enclosing tf.tidy frees
+ * them like any other (no tf.keep escapes).
  *
  * @example
  * ```ts
@@ -32,7 +36,7 @@ export function implicitFixedPoint<R>(
   solve: ForwardSolve<R>,
   adjoint: AdjointOptions,
   onAdjoint?: (stats: { iterations: number; residualNorm: number }) => void,
-): { zStar: tf.Tensor; report: R } {
+): { zStar: tf.Tensor; residual: tf.Tensor; report: R } {
   let report: R | undefined;
   const op = tf.customGrad(((...args: Array<tf.Tensor | GradSave>) => {
     const save = args[args.length - 1] as GradSave;
@@ -41,10 +45,12 @@ export function implicitFixedPoint<R>(
     const solved = solve((z) => f(z, rest), start);
     report = solved.report;
     save([solved.u, ...rest]);
+    // customGrad returns one tensor: the fixed point and its residual travel stacked.
     return {
-      value: solved.u,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      value: tf.stack([solved.u, solved.residual]),
+      gradFunc: (dyStacked: tf.Tensor, saved: tf.Tensor[]) => {
         const [zStar, ...savedInputs] = saved;
+        const dy = tf.squeeze(tf.slice(dyStacked, 0, 1), [0]);
         const lambda = solveAdjoint(
           (v) => vectorJacobianProduct(() => f(zStar, savedInputs), [zStar], v)[0],
           dy,
@@ -57,8 +63,9 @@ export function implicitFixedPoint<R>(
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const zStar = (op as unknown as (...t: tf.Tensor[]) => tf.Tensor)(u0, ...inputs);
-  return { zStar, report: report as R };
+  const stacked = (op as unknown as (...t: tf.Tensor[]) => tf.Tensor)(u0, ...inputs);
+  const [zStar, residual] = tf.unstack(stacked);
+  return { zStar, residual, report: report as R };
 }
 
 /**

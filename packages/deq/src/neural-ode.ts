@@ -55,7 +55,9 @@ export function MultiScaleNeuralODE(
         const u0 = tf.zeros([x.shape[0], total]);
         const rhs = (u: tf.Tensor) => tf.sub(callChild<unknown, tf.Tensor>('model', f, [u, x], ps, st)[0], u);
         const sol = solveOde(rhs, u0, [0, 1], solver, { abstol: opts.abstol, reltol: opts.reltol, maxiters: opts.maxiters, ...opts.solverOptions });
-        return { u: sol.u, u0, nfe: sol.nfe, status: sol.status, steps: Math.max(0, ...Array.from(sol.steps)) };
+        const u = tf.clone(sol.u); // the solver's result is tf.keep'd; a clone is freed by this tidy's owner
+        sol.u.dispose();
+        return { u, u0, nfe: sol.nfe, status: sol.status, steps: Math.max(0, ...Array.from(sol.steps)) };
       });
       const solution = DeepEquilibriumSolution({
         zStar: out.u,

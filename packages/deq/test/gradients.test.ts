@@ -111,6 +111,26 @@ describeBackends('DEQ gradients', () => {
     expect(tf.max(tf.abs(tf.sub(za, zb))).dataSync()[0]).toBeLessThan(5e-4);
   });
 
+  it('a call inside tf.tidy leaks nothing, whatever the gradient mode or init', () => {
+    for (const gradient of ['implicit', 'jfb', 'phantom'] as const) {
+      for (const init of [undefined, null, Dense(n, n)]) {
+        const deq = DeepEquilibriumNetwork(makeF(), new Broyden(), { gradient, jacobianRegularization: true, ...(init === undefined ? {} : { init }) });
+        const [ps, st] = setup(new Xoshiro(9), deq);
+        const x = inputs();
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) {
+          tf.tidy(() => {
+            deq(x, ps, st);
+          });
+          const [loss, grads] = valueAndGrad((p: typeof ps) => tf.sum(deq(x, p, st)[0]) as tf.Scalar)(ps);
+          loss.dispose();
+          tf.dispose(grads as never);
+        }
+        expect(tf.memory().numTensors, `${gradient} / init ${String(init)}`).toBe(before);
+      }
+    }
+  });
+
   it('rejects bad options with typed errors', () => {
     expect(() => DeepEquilibriumNetwork(makeF(), new Broyden(), { abstol: -1 })).toThrow(OptionError);
     expect(() => DeepEquilibriumNetwork(makeF(), new Broyden(), { maxiter: 3 } as never)).toThrow(/unknown option 'maxiter'/);

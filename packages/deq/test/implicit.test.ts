@@ -23,7 +23,10 @@ const iterate = (fz: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor, steps: number) 
   }
   return z;
 };
-const fixedPointSolve = (fz: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor) => ({ u: iterate(fz, u0, 80), report: null });
+const fixedPointSolve = (fz: (z: tf.Tensor) => tf.Tensor, u0: tf.Tensor) => {
+  const u = iterate(fz, u0, 80);
+  return { u, residual: tf.sub(fz(u), u), report: null };
+};
 
 describeBackends('implicit differentiation', () => {
   it('matches backprop through a fully converged unroll, and leaks nothing', () => {
