@@ -18,7 +18,7 @@ export type GmresOptions = {
   readonly x0?: tf.Tensor;
   /** Absolute tolerance on the RMS residual, RMS(b − A x) = ‖b − A x‖₂/√n. Default 0. */
   readonly abstol?: number;
-  /** Relative tolerance: stop when ‖b − A x‖₂ ≤ reltol·‖b − A x₀‖₂. Default 1e-5. */
+  /** Relative tolerance: stop when ‖b − A x‖₂ ≤ reltol·‖b‖₂ (independent of the initial guess). Default 1e-5. */
   readonly reltol?: number;
   /** Krylov basis size before a restart. Default 20. */
   readonly restart?: number;
@@ -34,7 +34,7 @@ export type GmresResult = {
   readonly residualNorm: Float32Array;
   /** Arnoldi steps each sample took. */
   readonly iterations: Int32Array;
-  /** 1 where the sample met max(abstol, reltol·RMS(b − A x₀)). */
+  /** 1 where the sample met RMS(b − A x) ≤ max(abstol, reltol·RMS(b)). */
   readonly converged: Uint8Array;
   /** Operator applications in total (Arnoldi steps plus residual recomputations). */
   readonly matvecs: number;

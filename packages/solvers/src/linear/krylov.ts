@@ -4,7 +4,7 @@ import { solveUpperTriangular } from '../internal/small-solve.js';
 
 /** Settings of the batched GMRES engine (internal). */
 export type KrylovSettings = {
-  /** Per-sample absolute tolerances on ‖b − A x‖₂, from each sample's ‖b‖₂ (or the initial ‖r‖₂). */
+  /** Per-sample absolute tolerances on ‖b − A x‖₂, from each sample's ‖b‖₂. */
   readonly tolerance: (referenceNorms: Float64Array) => Float64Array;
   readonly restart: number;
   /** Total Arnoldi steps (matrix-vector products, not counting residual recomputations). */
@@ -18,7 +18,7 @@ export type KrylovResult = {
   readonly x: tf.Tensor2D;
   /** ‖b − A x‖₂ per sample: true residual if requested, else the GMRES estimate. */
   readonly residualNorm: Float64Array;
-  /** ‖b‖₂ per sample (or ‖b − A x₀‖₂ with an initial guess). */
+  /** ‖b‖₂ per sample. */
   readonly referenceNorm: Float64Array;
   readonly iterations: Int32Array;
   readonly converged: Uint8Array;
@@ -33,10 +33,19 @@ export type KrylovResult = {
  * vector, so its rows of later products are wasted but harmless. Internal; the caller owns `x`.
  */
 export function batchedGmres(matvec: (v: tf.Tensor2D) => tf.Tensor2D, b: tf.Tensor2D, x0: tf.Tensor2D | null, settings: KrylovSettings): KrylovResult {
+  const state = { x: tf.keep(x0 ? tf.clone(x0) : tf.zerosLike(b)) };
+  try {
+    return gmresLoop(matvec, b, x0 === null, settings, state);
+  } catch (error) {
+    state.x.dispose();
+    throw error;
+  }
+}
+
+function gmresLoop(matvec: (v: tf.Tensor2D) => tf.Tensor2D, b: tf.Tensor2D, startsAtZero: boolean, settings: KrylovSettings, state: { x: tf.Tensor2D }): KrylovResult {
   const [batch] = b.shape;
   const restart = Math.max(1, Math.min(settings.restart, settings.maxiters));
-  let x: tf.Tensor2D = tf.keep(x0 ? tf.clone(x0) : tf.zerosLike(b));
-  let xIsZero = x0 === null;
+  let xIsZero = startsAtZero;
   const iterations = new Int32Array(batch);
   const converged = new Uint8Array(batch);
   let tol: Float64Array | null = null;
@@ -47,13 +56,14 @@ export function batchedGmres(matvec: (v: tf.Tensor2D) => tf.Tensor2D, b: tf.Tens
   for (;;) {
     const finalPass = total >= settings.maxiters;
     if (finalPass && !settings.trueResidual) break;
-    const current = x;
+    const current = state.x;
     const r = xIsZero ? b : tf.tidy(() => tf.sub(b, matvec(current)) as tf.Tensor2D);
     if (!xIsZero) matvecs += 1;
-    const [beta32] = tf.tidy(() => readColumns([tf.sqrt(rowDot(r, r))]));
+    const firstPass = tol === null;
+    const [beta32, bNorm] = tf.tidy(() => readColumns([tf.sqrt(rowDot(r, r)), ...(firstPass && r !== b ? [tf.sqrt(rowDot(b, b))] : [])]));
     const beta = Float64Array.from(beta32);
     if (tol === null) {
-      reference = beta.slice();
+      reference = Float64Array.from(bNorm ?? beta32);
       tol = settings.tolerance(reference);
     }
     estimate = beta.slice();
@@ -74,12 +84,12 @@ export function batchedGmres(matvec: (v: tf.Tensor2D) => tf.Tensor2D, b: tf.Tens
       iterations[s] += cycle.stepsOf[s];
       estimate[s] = cycle.estimate[s];
     }
-    x = replace(x, tf.keep(tf.add(x, cycle.correction) as tf.Tensor2D));
+    state.x = replace(state.x, tf.keep(tf.add(state.x, cycle.correction) as tf.Tensor2D));
     xIsZero = false;
     cycle.correction.dispose();
   }
   if (!settings.trueResidual) for (let s = 0; s < batch; s++) converged[s] = estimate[s] <= tol![s] ? 1 : 0;
-  return { x, residualNorm: estimate, referenceNorm: reference, iterations, converged, matvecs };
+  return { x: state.x, residualNorm: estimate, referenceNorm: reference, iterations, converged, matvecs };
 }
 
 type CycleResult = { steps: number; stepsOf: Int32Array; estimate: Float64Array; correction: tf.Tensor2D };

@@ -80,9 +80,7 @@ export class BatchIntegrator {
   /** Ensures k1 = F(u, t) is available. */
   derivative(): tf.Tensor2D {
     if (this.k1 === null) {
-      const t = tf.tidy(() => tf.reshape(uploadColumn(this.t), [this.t.length]) as tf.Tensor1D);
-      this.k1 = tf.keep(tf.tidy(() => this.rhs(this.u, t)));
-      t.dispose();
+      this.k1 = tf.keep(tf.tidy(() => this.rhs(this.u, tf.tensor1d(Float32Array.from(this.t)))));
     }
     return this.k1;
   }
@@ -92,9 +90,13 @@ export class BatchIntegrator {
     if (!this.settings.adaptive || this.settings.dt !== null) return;
     const k1 = this.derivative();
     const span = Float64Array.from(this.t, (t) => this.settings.t1 - t);
-    const t0 = tf.tidy(() => uploadColumn(this.t));
-    const h = initialStepSizes(this.rhs, this.u, k1, t0, this.stepper.errorOrder + 1, this.settings.abstol, this.settings.reltol, span);
-    t0.dispose();
+    const t0 = uploadColumn(this.t);
+    let h: Float64Array;
+    try {
+      h = initialStepSizes(this.rhs, this.u, k1, t0, this.stepper.errorOrder + 1, this.settings.abstol, this.settings.reltol, span);
+    } finally {
+      t0.dispose();
+    }
     this.h.set(h);
   }
 
