@@ -150,11 +150,12 @@ class BroydenMethod implements NonlinearMethod {
     const sHy = tf.sub(dd, dz);
     const hyNorm = tf.sqrt(rowDot(hy, hy));
     const usable = tf.logicalAnd(tf.greater(tf.abs(sHy), tf.mul(tf.mul(tf.sqrt(dd), hyNorm), SKIP_COSINE)), tf.isFinite(sHy));
-    const usableCol = asColumn(usable);
     const invDd = tf.where(tf.greater(dd, 0), tf.div(1, dd), tf.zerosLike(dd));
-    const denominator = asColumn(tf.mul(sHy, invDd)); // 1 − dᵀz/‖d‖²
+    // a = (z − (1 − λ)d) / (1 − dᵀz/‖d‖²), or 0 (skip the update) for unusable samples; the
+    // choice is made on the [B] coefficients so no row mask has to be broadcast.
+    const scale = tf.where(usable, tf.div(dd, sHy), tf.zerosLike(sHy));
     const residualPart = typeof lambda === 'number' && lambda === 1 ? z : tf.sub(z, tf.mul(d, tf.sub(1, lambda)));
-    const aNew = tf.where(usableCol, tf.div(residualPart, denominator), tf.zerosLike(z)) as tf.Tensor2D;
+    const aNew = tf.mul(residualPart, asColumn(scale)) as tf.Tensor2D;
     const nextDirection = tf.add(z, tf.mul(aNew, asColumn(tf.mul(dz, invDd)))) as tf.Tensor2D;
     this.a.push(tf.keep(aNew));
     this.d.push(tf.keep(tf.clone(d)));

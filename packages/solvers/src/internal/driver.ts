@@ -48,7 +48,7 @@ export function runNonlinear(
       applyDecision(state, decision);
       method = algorithm.createMethod({ batch, size, evaluate, settings });
       let activeHost = monitor.runningFlags();
-      active = tf.keep(uploadMask(activeHost));
+      active = tf.keep(uploadMask(activeHost, size));
       const created: NonlinearMethod = method;
       tf.tidy(() => created.init(inputOf(state!, active!, activeHost)));
       for (let k = 1; k <= settings.maxiters && decision.anyRunning; k++) {
@@ -67,7 +67,7 @@ export function runNonlinear(
         applyDecision(state, decision);
         if (decision.stoppedNow.some((s) => s === 1)) {
           activeHost = monitor.runningFlags();
-          active = replace(active, tf.keep(uploadMask(activeHost)));
+          active = replace(active, tf.keep(uploadMask(activeHost, size)));
         }
       }
       monitor.finish(iterationOf(settings.maxiters));
@@ -115,13 +115,13 @@ function inputOf(state: LoopState, active: tf.Tensor2D, activeHost: Uint8Array):
 /** Moves current iterates into the best slots, and resets failed samples to their best. */
 function applyDecision(state: LoopState, decision: CheckDecision): void {
   if (decision.takeCurrent.some((v) => v === 1)) {
-    const take = uploadMask(decision.takeCurrent);
+    const take = uploadMask(decision.takeCurrent, state.u.shape[1]);
     state.bestU = replace(state.bestU, tf.keep(tf.where(take, state.u, state.bestU)));
     state.bestR = replace(state.bestR, tf.keep(tf.where(take, state.r, state.bestR)));
     take.dispose();
   }
   if (decision.restoreBest.some((v) => v === 1)) {
-    const restore = uploadMask(decision.restoreBest);
+    const restore = uploadMask(decision.restoreBest, state.u.shape[1]);
     state.u = replace(state.u, tf.keep(tf.where(restore, state.bestU, state.u)));
     state.r = replace(state.r, tf.keep(tf.where(restore, state.bestR, state.r)));
     state.fu = replace(state.fu, tf.keep(tf.add(state.u, state.r)));

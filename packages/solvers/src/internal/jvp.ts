@@ -34,21 +34,18 @@ export function makeJvp(
   }
   const delta = mode === 'finiteDifference' ? Math.sqrt(EPS32) : Math.cbrt(EPS32);
   const scale = tf.maximum(rms(u), 1);
-  const step = (v: tf.Tensor2D): { h: tf.Tensor2D; nonzero: tf.Tensor2D } => {
-    const vScale = rms(v);
-    const nonzero = asColumn(tf.greater(vScale, 0));
-    const h = asColumn(tf.where(tf.greater(vScale, 0), tf.div(tf.mul(scale, delta), vScale), tf.zerosLike(vScale)));
-    return { h, nonzero };
-  };
   const jvp = (v: tf.Tensor2D): tf.Tensor2D => {
-    const { h, nonzero } = step(v);
-    const safeH = tf.where(nonzero, h, tf.onesLike(h));
-    const hv = tf.mul(v, h);
-    const diff =
-      mode === 'finiteDifference'
-        ? tf.div(tf.sub(evaluate(tf.add(u, hv) as tf.Tensor2D), fu), safeH)
-        : tf.div(tf.sub(evaluate(tf.add(u, hv) as tf.Tensor2D), evaluate(tf.sub(u, hv) as tf.Tensor2D)), tf.mul(safeH, 2));
-    return tf.where(nonzero, diff, tf.zerosLike(diff)) as tf.Tensor2D;
+    // Per-sample step h and 1/h (or 2h), both 0 for a zero row of v, chosen on [B] vectors.
+    const vScale = rms(v);
+    const nonzero = tf.greater(vScale, 0);
+    const h = tf.where(nonzero, tf.div(tf.mul(scale, delta), vScale), tf.zerosLike(vScale));
+    const hv = tf.mul(v, asColumn(h));
+    if (mode === 'finiteDifference') {
+      const invH = tf.where(nonzero, tf.div(1, h), tf.zerosLike(h));
+      return tf.mul(tf.sub(evaluate(tf.add(u, hv) as tf.Tensor2D), fu), asColumn(invH)) as tf.Tensor2D;
+    }
+    const invTwoH = tf.where(nonzero, tf.div(0.5, h), tf.zerosLike(h));
+    return tf.mul(tf.sub(evaluate(tf.add(u, hv) as tf.Tensor2D), evaluate(tf.sub(u, hv) as tf.Tensor2D)), asColumn(invTwoH)) as tf.Tensor2D;
   };
   return jvp;
 }

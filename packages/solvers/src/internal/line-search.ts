@@ -52,7 +52,7 @@ export function backtrackingSearch(
       bestU = candidate;
       bestFu = fu;
     } else {
-      const takeT = uploadMask(take);
+      const takeT = uploadMask(take, u.shape[1]);
       bestU = tf.where(takeT, candidate, bestU) as tf.Tensor2D;
       bestFu = tf.where(takeT, fu, bestFu) as tf.Tensor2D;
     }

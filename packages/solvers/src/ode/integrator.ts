@@ -142,7 +142,7 @@ export class BatchIntegrator {
       const extras = extra ? extra(step.uNew, step.kNew) : [];
       const values = readColumns([...columns, ...extras]);
       const accepted = s.adaptive ? this.decide(participated, hStep, values[0]) : this.advanceFixed(participated, hStep);
-      const mask = uploadMask(accepted);
+      const mask = uploadMask(accepted, this.u.shape[1]);
       const before: StepView = { u: this.u, k: k1, t: this.t.slice() };
       for (let b = 0; b < batch; b++) if (accepted[b]) this.t[b] = this.finishTime(this.t[b] + hStep[b]);
       const newU = tf.keep(tf.where(mask, step.uNew, this.u) as tf.Tensor2D);

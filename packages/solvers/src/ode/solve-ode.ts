@@ -174,7 +174,7 @@ class SavedStates {
       }
       if (!hit.some((x) => x === 1)) return;
       const value = hermite(before, after, theta, h);
-      const mask = uploadMask(hit);
+      const mask = uploadMask(hit, value.shape[1]);
       const previous = this.slots[i];
       this.slots[i] = tf.keep(tf.where(mask, value, previous ?? tf.fill(value.shape, NaN)) as tf.Tensor2D);
       previous?.dispose();

@@ -70,13 +70,13 @@ export function runOdeSteadyState(
     let decision = monitor.check(unpackCheck(first, settings), integrator.attempts, nfe);
     const apply = (d: CheckDecision): void => {
       if (d.takeCurrent.some((v) => v === 1)) {
-        const take = uploadMask(d.takeCurrent);
+        const take = uploadMask(d.takeCurrent, integrator.u.shape[1]);
         bestU = replace(bestU, tf.keep(tf.where(take, integrator.u, bestU!) as tf.Tensor2D));
         bestR = replace(bestR, tf.keep(tf.where(take, integrator.derivative(), bestR!) as tf.Tensor2D));
         take.dispose();
       }
       if (d.restoreBest.some((v) => v === 1)) {
-        const restore = uploadMask(d.restoreBest);
+        const restore = uploadMask(d.restoreBest, integrator.u.shape[1]);
         integrator.replaceRows(restore, bestU!, bestR);
         restore.dispose();
       }

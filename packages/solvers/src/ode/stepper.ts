@@ -44,15 +44,14 @@ export function stageTime(t: tf.Tensor2D, h: tf.Tensor2D, c: number): tf.Tensor1
   return tf.reshape(c === 0 ? t : tf.add(t, tf.mul(h, c)), [t.shape[0]]) as tf.Tensor1D;
 }
 
-/** Σ wᵢ kᵢ over the non-zero weights. */
+/** Σ wᵢ kᵢ over the non-zero weights (one addN: fewer full-size temporaries than pairwise adds). */
 export function combine(weights: readonly number[], stages: readonly tf.Tensor2D[]): tf.Tensor2D | null {
-  let sum: tf.Tensor2D | null = null;
+  const terms: tf.Tensor2D[] = [];
   weights.forEach((w, i) => {
-    if (w === 0 || i >= stages.length) return;
-    const term = tf.mul(stages[i], w) as tf.Tensor2D;
-    sum = sum === null ? term : (tf.add(sum, term) as tf.Tensor2D);
+    if (w !== 0 && i < stages.length) terms.push(w === 1 ? stages[i] : (tf.mul(stages[i], w) as tf.Tensor2D));
   });
-  return sum;
+  if (terms.length === 0) return null;
+  return terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Tensor2D);
 }
 
 /** One explicit Runge–Kutta attempt with per-sample step sizes. */
