@@ -11,7 +11,16 @@ import type { FixedPointMap, SolveResult } from './types.js';
 
 const fields = z.strictObject({ ...terminationFields, trace: z.boolean().default(false), maxTime: z.number().positive().optional() });
 
-/** Options of {@link solveSteadyState}: the termination options (they override the algorithm's), `trace` and `maxTime`. */
+/**
+ * Options of {@link solveSteadyState}: the termination options (they override the algorithm's),
+ * `trace` and `maxTime`.
+ *
+ * @example
+ * ```ts
+ * import type { SteadyStateOptions } from '@deqts/solvers';
+ * const opts: SteadyStateOptions = { abstol: 1e-4, maxiters: 50, terminationMode: 'safeBest', trace: true };
+ * ```
+ */
 export type SteadyStateOptions = TerminationOptions & {
   /** Record every sample's residual norm at every check in `result.trace`. Default false. */
   readonly trace?: boolean;
@@ -19,7 +28,15 @@ export type SteadyStateOptions = TerminationOptions & {
   readonly maxTime?: number;
 };
 
-/** Any algorithm solveSteadyState accepts: a root finder or an ODE integrator. */
+/**
+ * Any algorithm solveSteadyState accepts: a root finder or an ODE integrator.
+ *
+ * @example
+ * ```ts
+ * import { Broyden, Tsit5, type SteadyStateAlgorithm } from '@deqts/solvers';
+ * const pick = (continuous: boolean): SteadyStateAlgorithm => (continuous ? new Tsit5() : new Broyden());
+ * ```
+ */
 export type SteadyStateAlgorithm = NonlinearAlgorithm | OdeAlgorithm;
 
 /**
@@ -55,6 +72,9 @@ export function solveSteadyState(f: FixedPointMap, u0: tf.Tensor, algorithm: Ste
   checkInitialState(u0, 'solveSteadyState');
   const opts = parseOptions(fields, options, 'solveSteadyState');
   if (algorithm instanceof NonlinearAlgorithm) {
+    if (opts.maxTime !== undefined) {
+      throw new OptionError(`solveSteadyState: option 'maxTime' applies to ODE algorithms only (Tsit5, VCABM3, Euler, RK4), not ${algorithm.name}; use 'maxiters'`);
+    }
     const settings = resolveTermination(algorithm.termination, opts);
     return runNonlinear(f, u0, algorithm, settings, opts.trace);
   }

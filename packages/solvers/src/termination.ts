@@ -119,8 +119,8 @@ export function resolveTermination(...layers: readonly (TerminationOptions | und
     for (const key of TERMINATION_KEYS) if (layer[key] !== undefined) merged[key] = layer[key];
   }
   const settings = merged as TerminationSettings;
-  if (settings.terminationMode === 'relNorm' && settings.reltol === 0) {
-    throw new OptionError("terminationMode 'relNorm' with reltol = 0 can never be met; set reltol > 0");
+  if ((settings.terminationMode === 'relNorm' || settings.terminationMode === 'rel') && settings.reltol === 0) {
+    throw new OptionError(`terminationMode '${settings.terminationMode}' with option 'reltol' = 0 can only be met by an exact root; set reltol > 0`);
   }
   return settings;
 }

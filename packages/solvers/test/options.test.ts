@@ -85,6 +85,7 @@ describe('option validation (typed errors naming the option)', () => {
     expectOptionError(() => solveSteadyState(f, u0, new Broyden(), { trace: 'yes' } as never), 'trace');
     expectOptionError(() => solveSteadyState(f, u0, new Tsit5(), { maxTime: -1 }), 'maxTime');
     expectOptionError(() => solveSteadyState(f, u0, new Broyden(), { terminationMode: 'relNorm', reltol: 0 }), 'reltol');
+    expectOptionError(() => solveSteadyState(f, u0, new Broyden(), { maxTime: 10 }), 'maxTime');
     expectOptionError(() => solveSteadyState(f, u0, { name: 'mine' } as unknown as SteadyStateAlgorithm), 'algorithm');
     expectOptionError(() => solveOde(f, u0, [0, 1], new Tsit5(), { tol: 1e-3 } as never), 'tol');
     expectOptionError(() => solveOde(f, u0, [1, 0], new Tsit5()), 'tspan');

@@ -11,7 +11,15 @@ const fields = {
   regularization: z.number().nonnegative().lt(1).default(1e-6),
 };
 
-/** Options of {@link Anderson}: its own, plus every {@link TerminationOptions} field. */
+/**
+ * Options of {@link Anderson}: its own, plus every {@link TerminationOptions} field.
+ *
+ * @example
+ * ```ts
+ * import type { AndersonOptions } from '@deqts/solvers';
+ * const opts: AndersonOptions = { memory: 6, damping: 0.8, regularization: 1e-5 };
+ * ```
+ */
 export type AndersonOptions = TerminationOptions & {
   /** Number m of past residual differences mixed. Default 5. */
   readonly memory?: number;

@@ -46,6 +46,15 @@ export interface NonlinearMethod {
 /**
  * Base of the root-finding algorithms: an immutable value carrying validated options.
  * `kind` tells the DEQ layers (and {@link solveSteadyState}) how to run it.
+ *
+ * @example
+ * ```ts
+ * import { Broyden, NonlinearAlgorithm } from '@deqts/solvers';
+ * const alg = new Broyden({ maxiters: 50 });
+ * alg instanceof NonlinearAlgorithm; // true; alg.kind === 'nonlinear'
+ * alg.termination.maxiters;          // 50
+ * alg.options.lineSearch;            // 'none'
+ * ```
  */
 export abstract class NonlinearAlgorithm<Options extends object = object> {
   readonly kind = 'nonlinear' as const;

@@ -11,7 +11,15 @@ const commonFields = {
   maxBacktracks: z.number().int().nonnegative().max(30).default(4),
 };
 
-/** Options of {@link Broyden}: its own, plus every {@link TerminationOptions} field. */
+/**
+ * Options of {@link Broyden}: its own, plus every {@link TerminationOptions} field.
+ *
+ * @example
+ * ```ts
+ * import type { BroydenOptions } from '@deqts/solvers';
+ * const opts: BroydenOptions = { lineSearch: 'backtracking', maxBacktracks: 3, abstol: 1e-4 };
+ * ```
+ */
 export type BroydenOptions = TerminationOptions & {
   /** Step length λ along the quasi-Newton direction (the first trial with a line search). Default 1. */
   readonly damping?: number;
@@ -21,7 +29,15 @@ export type BroydenOptions = TerminationOptions & {
   readonly maxBacktracks?: number;
 };
 
-/** Options of {@link LimitedMemoryBroyden}: Broyden's, plus `memory`. */
+/**
+ * Options of {@link LimitedMemoryBroyden}: Broyden's, plus `memory`.
+ *
+ * @example
+ * ```ts
+ * import type { LimitedMemoryBroydenOptions } from '@deqts/solvers';
+ * const opts: LimitedMemoryBroydenOptions = { memory: 27, maxiters: 32 };
+ * ```
+ */
 export type LimitedMemoryBroydenOptions = BroydenOptions & {
   /** Rank-one updates kept; the oldest is dropped when full. Default 10 (NonlinearSolve's). */
   readonly memory?: number;

@@ -9,6 +9,12 @@ const fields = {
 
 /**
  * Options of {@link FixedPointIteration}: its own, plus every {@link TerminationOptions} field.
+ *
+ * @example
+ * ```ts
+ * import type { FixedPointIterationOptions } from '@deqts/solvers';
+ * const damped: FixedPointIterationOptions = { damping: 0.5, maxiters: 100 };
+ * ```
  */
 export type FixedPointIterationOptions = TerminationOptions & {
   /** Step fraction β in u ← u + β (f(u) − u), in (0, 2]. Default 1 (plain iteration). */

@@ -15,7 +15,15 @@ const fields = {
   maxBacktracks: z.number().int().nonnegative().max(30).default(4),
 };
 
-/** Options of {@link NewtonRaphson}: its own, plus every {@link TerminationOptions} field. */
+/**
+ * Options of {@link NewtonRaphson}: its own, plus every {@link TerminationOptions} field.
+ *
+ * @example
+ * ```ts
+ * import type { NewtonRaphsonOptions } from '@deqts/solvers';
+ * const exact: NewtonRaphsonOptions = { jvp: 'autodiff', forcing: 1e-4, krylovDim: 30 };
+ * ```
+ */
 export type NewtonRaphsonOptions = TerminationOptions & {
   /** How Jacobian-vector products are formed; see below. Default `'finiteDifference'`. */
   readonly jvp?: JvpMode;

@@ -6,6 +6,13 @@ import { asColumn } from './batch.js';
  * - `'finiteDifference'`: (f(u + h v) − f(u)) / h, one f-evaluation per product (f(u) is reused).
  * - `'centralDifference'`: (f(u + h v) − f(u − h v)) / 2h, two f-evaluations per product.
  * - `'autodiff'`: the double-VJP trick with tfjs reverse mode, exact up to float32 round-off.
+ *
+ * @example
+ * ```ts
+ * import { NewtonRaphson, type JvpMode } from '@deqts/solvers';
+ * const mode: JvpMode = 'centralDifference';
+ * const newton = new NewtonRaphson({ jvp: mode });
+ * ```
  */
 export type JvpMode = 'finiteDifference' | 'centralDifference' | 'autodiff';
 

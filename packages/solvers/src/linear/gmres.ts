@@ -12,7 +12,15 @@ const fields = z.strictObject({
   maxiters: z.number().int().nonnegative().default(100),
 });
 
-/** Options of {@link gmres}. */
+/**
+ * Options of {@link gmres}.
+ *
+ * @example
+ * ```ts
+ * import type { GmresOptions } from '@deqts/solvers';
+ * const opts: GmresOptions = { reltol: 1e-6, restart: 10, maxiters: 60 };
+ * ```
+ */
 export type GmresOptions = {
   /** Initial guess, shaped like `b`. Default zeros. */
   readonly x0?: tf.Tensor;
@@ -26,7 +34,15 @@ export type GmresOptions = {
   readonly maxiters?: number;
 };
 
-/** What {@link gmres} returns. The caller owns `x`. */
+/**
+ * What {@link gmres} returns. The caller owns `x`.
+ *
+ * @example
+ * ```ts
+ * import type { GmresResult } from '@deqts/solvers';
+ * const allConverged = (r: GmresResult): boolean => r.converged.every((c) => c === 1);
+ * ```
+ */
 export type GmresResult = {
   /** The solution, shaped like `b`. */
   readonly x: tf.Tensor;
@@ -58,7 +74,7 @@ export type GmresResult = {
  * const A = tf.tensor2d([[4, 1], [1, 3]]);
  * const b = tf.tensor2d([[1, 2], [3, 4]]);             // two systems A x = b_i
  * const sol = gmres((v) => tf.matMul(v, A, false, true), b, { reltol: 1e-6 });
- * sol.x.print(); // [[0.0909, 0.6364], [0.7273, 1.0909]]
+ * sol.x.print(); // [[0.0909, 0.6364], [0.4545, 1.1818]]
  * ```
  */
 export function gmres(matvec: (v: tf.Tensor) => tf.Tensor, b: tf.Tensor, options: GmresOptions = {}): GmresResult {

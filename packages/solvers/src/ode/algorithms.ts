@@ -5,7 +5,16 @@ import type { ControllerSettings } from './controller.js';
 import { rungeKuttaStepper, type FlatRhs, type OdeStepper } from './stepper.js';
 import { EULER, RK4 as RK4_TABLEAU, TSIT5, type Tableau } from './tableaus.js';
 
-/** Options shared by every ODE algorithm. */
+/**
+ * Options shared by every ODE algorithm.
+ *
+ * @example
+ * ```ts
+ * import { RK4, type OdeCommonOptions } from '@deqts/solvers';
+ * const opts: OdeCommonOptions = { dt: 0.05 };
+ * const rk4 = new RK4(opts);
+ * ```
+ */
 export type OdeCommonOptions = {
   /** Step size: the fixed step (required for Euler/RK4 and with `adaptive: false`), else the first step. */
   readonly dt?: number;
@@ -13,7 +22,17 @@ export type OdeCommonOptions = {
   readonly maxiters?: number;
 };
 
-/** Options of the adaptive methods {@link Tsit5} and {@link VCABM3}. */
+/**
+ * Options of the adaptive methods {@link Tsit5} and {@link VCABM3}.
+ *
+ * @example
+ * ```ts
+ * import { Tsit5, type AdaptiveOdeOptions } from '@deqts/solvers';
+ * const loose: AdaptiveOdeOptions = { abstol: 1e-2, reltol: 5e-2, qmax: 5 };
+ * const fixed: AdaptiveOdeOptions = { adaptive: false, dt: 0.1 };
+ * const a = new Tsit5(loose), b = new Tsit5(fixed);
+ * ```
+ */
 export type AdaptiveOdeOptions = OdeCommonOptions & {
   /** Error-controlled steps (default true); `false` steps with the fixed `dt`. */
   readonly adaptive?: boolean;
@@ -37,7 +56,16 @@ export type AdaptiveOdeOptions = OdeCommonOptions & {
   readonly safety?: number;
 };
 
-/** Resolved options of an ODE algorithm (internal shape, exposed read-only). */
+/**
+ * Resolved options of an ODE algorithm, as `algorithm.options` exposes them (read-only).
+ *
+ * @example
+ * ```ts
+ * import { VCABM3 } from '@deqts/solvers';
+ * const { controller, adaptive } = new VCABM3().options;
+ * controller.beta1; // 7/30
+ * ```
+ */
 export type OdeAlgorithmSettings = {
   readonly adaptive: boolean;
   readonly dt: number | null;
@@ -68,6 +96,13 @@ const fixedFields = z.strictObject(commonFields);
  * Base of the ODE algorithms: immutable values carrying validated options. In
  * {@link solveSteadyState} they integrate du/dt = f(u) − u until the steady-state test holds
  * (the "continuous DEQ"); {@link solveOde} integrates over a time span.
+ *
+ * @example
+ * ```ts
+ * import { OdeAlgorithm, Tsit5 } from '@deqts/solvers';
+ * const alg = new Tsit5();
+ * alg instanceof OdeAlgorithm; // true; alg.kind === 'ode', alg.order === 5
+ * ```
  */
 export abstract class OdeAlgorithm {
   readonly kind = 'ode' as const;

@@ -16,7 +16,15 @@ const fields = z.strictObject({
   fixedPointForm: z.boolean().default(false),
 });
 
-/** Options of {@link solveOde}; each overrides the algorithm's own. */
+/**
+ * Options of {@link solveOde}; each overrides the algorithm's own.
+ *
+ * @example
+ * ```ts
+ * import type { SolveOdeOptions } from '@deqts/solvers';
+ * const opts: SolveOdeOptions = { abstol: 1e-8, reltol: 1e-8, saveat: [0.5, 1], fixedPointForm: true };
+ * ```
+ */
 export type SolveOdeOptions = {
   /** Local-error absolute tolerance (adaptive methods). Default 1e-6. */
   readonly abstol?: number;
@@ -38,7 +46,15 @@ export type SolveOdeOptions = {
   readonly fixedPointForm?: boolean;
 };
 
-/** What {@link solveOde} returns; the caller owns `u` and the `saved` tensors. */
+/**
+ * What {@link solveOde} returns; the caller owns `u` and the `saved` tensors.
+ *
+ * @example
+ * ```ts
+ * import type { OdeSolution } from '@deqts/solvers';
+ * const release = (s: OdeSolution): void => { s.u.dispose(); s.saved?.u.forEach((t) => t.dispose()); };
+ * ```
+ */
 export type OdeSolution = {
   /** Each sample's state at the end of the span (or where it stopped). */
   readonly u: tf.Tensor;
