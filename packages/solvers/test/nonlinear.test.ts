@@ -6,8 +6,12 @@ import {
   FixedPointIteration,
   LimitedMemoryBroyden,
   NewtonRaphson,
+  RK4,
+  Tsit5,
+  VCABM3,
   solveSteadyState,
   type NonlinearAlgorithm,
+  type SteadyStateAlgorithm,
   type SolveResult,
 } from '@deqts/solvers';
 import { describeBackends } from '../../../test/utils/index.js';
@@ -87,8 +91,9 @@ describeBackends('root finders on z = tanh(W z + U x + b)', () => {
     p.dispose();
   });
 
-  it('every solver solves the scalar problem u = 0.9u to |u| ≤ 1e-4', () => {
-    for (const [label, make] of SOLVERS) {
+  it('every solver (ODE ones too) solves the scalar problem u = 0.9u to |u| ≤ 1e-4', () => {
+    const all: [string, () => SteadyStateAlgorithm][] = [...SOLVERS, ['Tsit5', () => new Tsit5()], ['VCABM3', () => new VCABM3()], ['RK4', () => new RK4({ dt: 1 })]];
+    for (const [label, make] of all) {
       const u0 = tf.tensor2d([[1]]);
       const sol = solveSteadyState((u) => tf.mul(u, 0.9), u0, make(), { abstol: 1e-5, maxiters: 200 });
       expect(sol.status, label).toBe('success');
