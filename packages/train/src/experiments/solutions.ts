@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isTreeNode } from '@deqts/core-layers';
 import type { DeepEquilibriumSolution } from '@deqts/deq';
+import { jacobianLossTerm, skipLoss } from '../loss/deq-losses.js';
 
-/** Every DEQ solution in a model's state tree (the `solution` entries), outermost first. */
+/**
+ * Every DEQ solution in a model's state tree (the `solution` entries), outermost first.
+ *
+ * @example
+ * ```ts
+ * // const [logits, newSt] = model(x, ps, st); const [sol] = findSolutions(newSt); sol.nfe
+ * ```
+ */
 export function findSolutions(st: unknown): DeepEquilibriumSolution[] {
   const out: DeepEquilibriumSolution[] = [];
   const walk = (node: unknown): void => {
@@ -18,19 +26,38 @@ export function findSolutions(st: unknown): DeepEquilibriumSolution[] {
   return out;
 }
 
-/** Σ over the model's DEQs of mean |z* − u0| (the paper's Skip loss), as a scalar tensor. */
+const sumOf = (terms: tf.Scalar[]): tf.Scalar => (terms.length === 0 ? tf.scalar(0) : (tf.addN(terms) as tf.Scalar));
+
+/**
+ * Σ over the model's DEQs of the paper's Skip loss mean |z* − u0| ({@link skipLoss}, MAE).
+ *
+ * @example
+ * ```ts
+ * // inside a loss function: tf.mul(skipLossOf(findSolutions(newSt)), 0.01)
+ * ```
+ */
 export function skipLossOf(solutions: readonly DeepEquilibriumSolution[]): tf.Scalar {
-  const terms = solutions
-    .filter((s) => s.zStar && s.u0)
-    .map((s) => tf.mean(tf.abs(tf.sub(s.zStar as tf.Tensor, s.u0 as tf.Tensor))));
-  return (terms.length === 0 ? tf.scalar(0) : tf.addN(terms)) as tf.Scalar;
+  return sumOf(solutions.filter((s) => s.zStar && s.u0).map((s) => skipLoss(s)));
 }
 
-/** Σ of the DEQs' Jacobian-regularisation losses, as a scalar tensor. */
+/**
+ * Σ of the model's DEQs' Jacobian-regularisation losses ({@link jacobianLossTerm} with weight 1).
+ *
+ * @example
+ * ```ts
+ * // inside a loss function: tf.mul(jacobianLossOf(findSolutions(newSt)), 1.0)
+ * ```
+ */
 export function jacobianLossOf(solutions: readonly DeepEquilibriumSolution[]): tf.Scalar {
-  const terms = solutions.filter((s) => s.jacobianLoss).map((s) => s.jacobianLoss as tf.Scalar);
-  return (terms.length === 0 ? tf.scalar(0) : tf.addN(terms)) as tf.Scalar;
+  return sumOf(solutions.map((s) => jacobianLossTerm(s, 1)));
 }
 
-/** Total NFE of the model's DEQs in the last call. */
+/**
+ * Total NFE of the model's DEQs in the last call.
+ *
+ * @example
+ * ```ts
+ * // nfeOf(findSolutions(newSt))
+ * ```
+ */
 export const nfeOf = (solutions: readonly DeepEquilibriumSolution[]): number => solutions.reduce((a, s) => a + s.nfe, 0);
