@@ -75,7 +75,7 @@ export abstract class NonlinearAlgorithm<Options extends object = object> {
 
   /** A readable description, e.g. `Anderson({"memory":5,"damping":1,…})`. */
   toString(): string {
-    return `${this.name}(${JSON.stringify({ ...this.options, ...this.termination })})`;
+    return `${this.name}(${JSON.stringify({ ...this.options, ...this.termination }, finiteOrName)})`;
   }
 }
 
@@ -94,4 +94,9 @@ export function parseAlgorithmOptions<Shape extends z.ZodRawShape>(
   const ownValues: Record<string, unknown> = {};
   for (const key of Object.keys(own)) ownValues[key] = parsed[key];
   return { own: ownValues as z.output<z.ZodObject<Shape>>, termination };
+}
+
+/** JSON replacer keeping Infinity readable ("Infinity" instead of null). */
+function finiteOrName(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }

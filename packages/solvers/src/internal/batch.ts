@@ -116,12 +116,6 @@ export function unpackCheck(values: readonly Float32Array[], settings: Terminati
   return out;
 }
 
-/** Number of columns {@link checkColumns} produces. */
-export function checkColumnCount(settings: TerminationSettings): number {
-  const q = checkQuantities(settings);
-  return 1 + Number(q.reference) + Number(q.maxAbs) + Number(q.relativeExcess);
-}
-
 /** Replaces a kept tensor: disposes `old` (unless it is `next`) and returns `next`. */
 export function replace<T extends tf.Tensor>(old: tf.Tensor | null | undefined, next: T): T {
   if (old && old !== next && !old.isDisposed) old.dispose();

@@ -122,7 +122,7 @@ export abstract class OdeAlgorithm {
 
   /** A readable description, e.g. `Tsit5({"adaptive":true,…})`. */
   toString(): string {
-    return `${this.name}(${JSON.stringify(this.options)})`;
+    return `${this.name}(${JSON.stringify(this.options, finiteOrName)})`;
   }
 }
 
@@ -271,4 +271,9 @@ export class RK4 extends FixedStepAlgorithm {
   constructor(options: OdeCommonOptions = {}) {
     super(fixedSettings('RK4', options));
   }
+}
+
+/** JSON replacer keeping Infinity readable ("Infinity" instead of null). */
+function finiteOrName(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
