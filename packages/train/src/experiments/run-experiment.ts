@@ -29,7 +29,7 @@ function modelFactory(config: ResolvedConfig): ModelFactory {
       jacobianRegularization: jacobian,
       solverOptions: { terminationMode: config.termination, norm: config.termination === 'relNorm' ? 'l2' : 'inf', ...(trace ? { trace: true } : {}) },
     };
-    const solver = solverByName(config.solver, config.tolerance);
+    const solver = solverByName(config.solver);
     switch (config.experiment) {
       case 'mnist-dense':
         return mnistDenseModel({ variant: variant as DeqVariant, solver, deqOptions });
