@@ -4,11 +4,11 @@
  * public surface.
  */
 export * from './solution.js';
-export * from './options.js';
-export * from './adjoint.js';
+export type { DeqGradient, DeqOptions, DeqOptionsInput } from './options.js';
+export { solveAdjoint, type AdjointOptions } from './adjoint.js';
 export * from './tape-guard.js';
 export * from './implicit.js';
 export * from './jacobian.js';
-export * from './deq.js';
+export { DeepEquilibriumNetwork, SkipDeepEquilibriumNetwork, type DeepEquilibriumNetworkOptions, type DeqInit, type DeqParams, type DeqStates } from './deq.js';
 export * from './multiscale.js';
 export * from './neural-ode.js';

@@ -52,11 +52,9 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointInput, 
 export type { JsonValue } from './checkpoint/manifest.js';
 export * from './report/progress.js';
 export * from './report/plot.js';
-export * from './experiments/config.js';
-export * from './experiments/cli-args.js';
+export { resolveConfig, type ExperimentOptions, type ResolvedConfig } from './experiments/config.js';
+export { parseExperimentArgs } from './experiments/cli-args.js';
 export * from './experiments/models.js';
-export * from './experiments/solvers.js';
 export * from './experiments/solutions.js';
-export * from './experiments/train-one.js';
-export * from './experiments/report.js';
-export * from './experiments/run-experiment.js';
+export type { EpochRecord, RunResult } from './experiments/train-one.js';
+export { runExperiment } from './experiments/run-experiment.js';

@@ -62,7 +62,15 @@ export function resolveActivation(activation: Activation | undefined, owner = 'a
   return fn;
 }
 
-/** The display name of an activation ('relu', or the function's name). */
+/**
+ * The display name of an activation ('relu', or the function's name).
+ *
+ * @example
+ * ```ts
+ * import { activationName } from '@deqts/core-layers';
+ * activationName('relu'); // 'relu'
+ * ```
+ */
 export function activationName(activation: Activation | undefined): string {
   if (activation === undefined) return 'identity';
   return typeof activation === 'string' ? activation : activation.name || 'custom';

@@ -95,7 +95,17 @@ export const PROFILES: Record<(typeof EXPERIMENTS)[number], { paper: Defaults; q
   },
 };
 
-/** Applies the profile's defaults, then the user's flags. */
+/**
+ * Applies the profile's defaults (the paper's settings, or the quick profile's reductions), then
+ * the user's flags.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from '@deqts/train';
+ * const config = resolveConfig({ experiment: 'mnist-dense', profile: 'paper', seed: 0, backend: 'auto' });
+ * config.epochs; // 25
+ * ```
+ */
 export function resolveConfig(options: ExperimentOptions): ResolvedConfig {
   const table = PROFILES[options.experiment];
   const base: Defaults = { ...table.paper, ...(options.profile === 'quick' ? table.quick : {}) };
