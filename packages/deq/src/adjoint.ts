@@ -151,7 +151,36 @@ export function solveAdjoint(
   opts: AdjointOptions,
   onStats?: (stats: { iterations: number; residualNorm: number }) => void,
 ): tf.Tensor {
+  const start = observers.size > 0 ? performance.now() : 0;
   const [lambda, iterations, residualNorm] = opts.method === 'gmres' ? gmresAdjoint(vjp, g, opts) : fixedPointAdjoint(vjp, g, opts);
   onStats?.({ iterations, residualNorm });
+  if (observers.size > 0) {
+    const stats = { iterations, residualNorm, milliseconds: performance.now() - start };
+    for (const observer of observers) observer(stats);
+  }
   return lambda;
+}
+
+/** What {@link observeAdjoint} reports for every adjoint solve. */
+export type AdjointObservation = { iterations: number; residualNorm: number; milliseconds: number };
+
+const observers = new Set<(stats: AdjointObservation) => void>();
+
+/**
+ * Calls `observer` after every adjoint solve of every implicit DEQ (for benchmarks and
+ * diagnostics: the backward pass runs outside the layer call, so its statistics cannot travel in
+ * the layer state). Returns a function that removes the observer.
+ *
+ * @example
+ * ```ts
+ * import { observeAdjoint } from '@deqts/deq';
+ * let vjps = 0;
+ * const stop = observeAdjoint((s) => { vjps += s.iterations; });
+ * // … train …
+ * stop();
+ * ```
+ */
+export function observeAdjoint(observer: (stats: AdjointObservation) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
 }
