@@ -1,6 +1,9 @@
 /**
  * @deqts/core-layers: a Lux-style explicit-parameter neural-network framework on tfjs.
  * This file is the package's whole public surface.
+ *
+ * @packageDocumentation
+ * @module @deqts/core-layers
  */
 export * from './core/errors.js';
 export * from './core/options.js';

@@ -2,6 +2,9 @@
  * @deqts/deq: Deep Equilibrium layers (DEQ, Skip DEQ, Skip Reg DEQ, multiscale variants, neural
  * ODE baseline) with implicit, JFB and phantom gradients. This file is the package's whole
  * public surface.
+ *
+ * @packageDocumentation
+ * @module @deqts/deq
  */
 export * from './solution.js';
 export type { DeqGradient, DeqOptions, DeqOptionsInput } from './options.js';

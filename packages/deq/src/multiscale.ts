@@ -58,7 +58,7 @@ const sumAll = (...ts: tf.Tensor[]): tf.Tensor => (ts.length === 1 ? ts[0] : tf.
 
 /**
  * The multiscale map f([u, x]) of an MDEQ: u (flat) is split into scales; `mainLayers[0]` gets
- * `[u_1, x]`, `mainLayers[i]` gets `u_i`; then output scale j = Σ_i mapping[i][j](y_i); then the
+ * `[u_1, x]`, `mainLayers[i]` gets `u_i`; then output scale j = Σ_i `mapping[i][j](y_i)`; then the
  * optional post-fuse layers; the result is flattened back. As DeepEquilibriumNetworks.jl's
  * `MultiScaleInputLayer`.
  *

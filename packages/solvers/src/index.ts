@@ -1,6 +1,9 @@
 /**
  * @deqts/solvers: batched root finders and ODE integrators for deep equilibrium models.
  * This file is the package's whole public surface.
+ *
+ * @packageDocumentation
+ * @module @deqts/solvers
  */
 export * from './types.js';
 export type { TerminationMode, ResidualNorm, TerminationOptions } from './termination.js';

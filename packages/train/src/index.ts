@@ -1,6 +1,9 @@
 /**
  * @deqts/train: optimizers, schedules, losses, the TrainState/singleTrainStep loop, data sets,
  * checkpoints, progress bars and plots. This file is the package's whole public surface.
+ *
+ * @packageDocumentation
+ * @module @deqts/train
  */
 export * from './errors.js';
 export {
