@@ -1,23 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../../core/errors.js';
-import { defineLayer, type Layer } from '../../core/layer.js';
+import type { Layer } from '../../core/layer.js';
 import { parseOptions } from '../../core/options.js';
 import { positiveInt } from '../schemas.js';
-import {
-  describeExtras,
-  expectChannelsLast,
-  explicitMoments,
-  normalizationFields,
-  normalizeCentered,
-  range,
-  readTrainingFlag,
-  resolveNormalization,
-  runningStatisticsFields,
-  sizeOf,
-  updateRunningStatistics,
-  type NormalizationOptions,
-} from './common.js';
+import { normalizationFields, range, runningStatisticsFields, type NormalizationOptions } from './common.js';
+import { runningStatisticsNorm, type RunningNormParams, type RunningNormStates } from './running-norm.js';
 
 const BatchNormSchema = z.strictObject({
   ...normalizationFields,
@@ -34,14 +22,10 @@ export type BatchNormOptions = NormalizationOptions & {
 };
 
 /** Parameters of a BatchNorm layer: `scale` and `bias` `[channels]` (none without affine). */
-export type BatchNormParams = { readonly scale?: tf.Tensor1D; readonly bias?: tf.Tensor1D };
+export type BatchNormParams = RunningNormParams;
 
 /** States of a BatchNorm layer: running statistics (with trackStats) and the mode flag. */
-export type BatchNormStates = {
-  readonly running_mean?: tf.Tensor1D;
-  readonly running_var?: tf.Tensor1D;
-  readonly training: boolean;
-};
+export type BatchNormStates = RunningNormStates;
 
 /**
  * BatchNorm(channels, options): batch normalisation over every axis but the last (channel) one,
@@ -88,54 +72,21 @@ export type BatchNormStates = {
  */
 export function BatchNorm(channels: number, options: BatchNormOptions = {}): Layer<tf.Tensor, tf.Tensor, BatchNormParams, BatchNormStates> {
   positiveInt('BatchNorm', 'channels', channels);
-  const opts = parseOptions(BatchNormSchema, options, 'BatchNorm');
-  const norm = resolveNormalization(opts, 'BatchNorm');
-  const { momentum, trackStats } = opts;
-  const description = `BatchNorm(${channels}${describeExtras(norm.actName, [
-    !norm.affine && 'affine=false',
-    !trackStats && 'trackStats=false',
-    momentum !== 0.1 && `momentum=${momentum}`,
-    norm.epsilon !== 1e-5 && `epsilon=${norm.epsilon}`,
-  ])})`;
-  return defineLayer<tf.Tensor, tf.Tensor, BatchNormParams, BatchNormStates>({
+  return runningStatisticsNorm({
     name: 'BatchNorm',
-    description,
-    parameterShapes: norm.affine ? { scale: [channels], bias: [channels] } : {},
-    stateKeys: trackStats ? ['running_mean', 'running_var', 'training'] : ['training'],
-    initialParameters: (rng) =>
-      norm.affine
-        ? { scale: norm.initScale(rng, [channels]) as tf.Tensor1D, bias: norm.initBias(rng, [channels]) as tf.Tensor1D }
-        : {},
-    initialStates: () =>
-      trackStats
-        ? { running_mean: tf.zeros([channels]) as tf.Tensor1D, running_var: tf.ones([channels]) as tf.Tensor1D, training: true }
-        : { training: true },
-    forward: (x, ps, st) => {
-      expectChannelsLast(x, description, channels, 2);
-      const training = readTrainingFlag(st, description);
+    channels,
+    options: parseOptions(BatchNormSchema, options, 'BatchNorm'),
+    trackStatsDefault: true,
+    minRank: 2,
+    statisticAxes: (shape) => range(shape.length - 1),
+    checkInput: (x, description, _updating, training) => {
       if (training && x.shape[0] === 1) {
         throw new ShapeError(
           `${description}: a batch of size 1 cannot be normalised in training mode (its variance is zero), ` +
             `got input [${x.shape.join(', ')}]. Use a larger batch, or call testmode(st) for inference.`,
         );
       }
-      const axes = range(x.rank - 1);
-      if (!training && trackStats) {
-        const y = tf.tidy(() =>
-          normalizeCentered(tf.sub(x, st.running_mean as tf.Tensor), st.running_var as tf.Tensor, norm.epsilon, norm.act, ps.scale, ps.bias),
-        );
-        return [y, st];
-      }
-      const out = tf.tidy((): { y: tf.Tensor; runningMean?: tf.Tensor1D; runningVar?: tf.Tensor1D } => {
-        const { mean, centered, variance } = explicitMoments(x, axes);
-        const y = normalizeCentered(centered, variance, norm.epsilon, norm.act, ps.scale, ps.bias);
-        if (!(training && trackStats)) return { y };
-        const count = sizeOf(x.shape, axes);
-        const stats = updateRunningStatistics(st.running_mean as tf.Tensor, st.running_var as tf.Tensor, mean, variance, momentum, count);
-        return { y, ...stats };
-      });
-      if (!out.runningMean || !out.runningVar) return [out.y, st];
-      return [out.y, { running_mean: out.runningMean, running_var: out.runningVar, training }];
     },
+    channelStatistics: (mean, variance) => ({ mean, variance }),
   });
 }

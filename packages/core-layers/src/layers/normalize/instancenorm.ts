@@ -1,23 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError } from '../../core/errors.js';
-import { defineLayer, type Layer } from '../../core/layer.js';
+import type { Layer } from '../../core/layer.js';
 import { parseOptions } from '../../core/options.js';
 import { positiveInt } from '../schemas.js';
-import {
-  describeExtras,
-  expectChannelsLast,
-  explicitMoments,
-  normalizationFields,
-  normalizeCentered,
-  range,
-  readTrainingFlag,
-  resolveNormalization,
-  runningStatisticsFields,
-  sizeOf,
-  updateRunningStatistics,
-  type NormalizationOptions,
-} from './common.js';
+import { normalizationFields, range, runningStatisticsFields, sizeOf, type NormalizationOptions } from './common.js';
+import { runningStatisticsNorm, type RunningNormParams, type RunningNormStates } from './running-norm.js';
 
 const InstanceNormSchema = z.strictObject({
   ...normalizationFields,
@@ -34,14 +22,10 @@ export type InstanceNormOptions = NormalizationOptions & {
 };
 
 /** Parameters of an InstanceNorm layer: `scale` and `bias` `[channels]` (none without affine). */
-export type InstanceNormParams = { readonly scale?: tf.Tensor1D; readonly bias?: tf.Tensor1D };
+export type InstanceNormParams = RunningNormParams;
 
 /** States of an InstanceNorm layer: running statistics (with trackStats) and the mode flag. */
-export type InstanceNormStates = {
-  readonly running_mean?: tf.Tensor1D;
-  readonly running_var?: tf.Tensor1D;
-  readonly training: boolean;
-};
+export type InstanceNormStates = RunningNormStates;
 
 /**
  * InstanceNorm(channels, options): instance normalisation. Each sample and channel is
@@ -84,56 +68,24 @@ export type InstanceNormStates = {
  */
 export function InstanceNorm(channels: number, options: InstanceNormOptions = {}): Layer<tf.Tensor, tf.Tensor, InstanceNormParams, InstanceNormStates> {
   positiveInt('InstanceNorm', 'channels', channels);
-  const opts = parseOptions(InstanceNormSchema, options, 'InstanceNorm');
-  const norm = resolveNormalization(opts, 'InstanceNorm');
-  const { momentum, trackStats } = opts;
-  const description = `InstanceNorm(${channels}${describeExtras(norm.actName, [
-    !norm.affine && 'affine=false',
-    trackStats && 'trackStats=true',
-    momentum !== 0.1 && `momentum=${momentum}`,
-    norm.epsilon !== 1e-5 && `epsilon=${norm.epsilon}`,
-  ])})`;
-  return defineLayer<tf.Tensor, tf.Tensor, InstanceNormParams, InstanceNormStates>({
+  return runningStatisticsNorm({
     name: 'InstanceNorm',
-    description,
-    parameterShapes: norm.affine ? { scale: [channels], bias: [channels] } : {},
-    stateKeys: trackStats ? ['running_mean', 'running_var', 'training'] : ['training'],
-    initialParameters: (rng) =>
-      norm.affine
-        ? { scale: norm.initScale(rng, [channels]) as tf.Tensor1D, bias: norm.initBias(rng, [channels]) as tf.Tensor1D }
-        : {},
-    initialStates: () =>
-      trackStats
-        ? { running_mean: tf.zeros([channels]) as tf.Tensor1D, running_var: tf.ones([channels]) as tf.Tensor1D, training: true }
-        : { training: true },
-    forward: (x, ps, st) => {
-      expectChannelsLast(x, description, channels, 3);
-      const training = readTrainingFlag(st, description);
-      if (!training && trackStats) {
-        const y = tf.tidy(() =>
-          normalizeCentered(tf.sub(x, st.running_mean as tf.Tensor), st.running_var as tf.Tensor, norm.epsilon, norm.act, ps.scale, ps.bias),
-        );
-        return [y, st];
-      }
-      const spatial = range(x.rank - 1, 1);
-      const count = sizeOf(x.shape, spatial);
-      const update = training && trackStats;
-      if (update && count === 1) {
+    channels,
+    options: parseOptions(InstanceNormSchema, options, 'InstanceNorm'),
+    trackStatsDefault: false,
+    minRank: 3,
+    statisticAxes: (shape) => range(shape.length - 1, 1),
+    checkInput: (x, description, updating) => {
+      if (updating && sizeOf(x.shape, range(x.rank - 1, 1)) === 1) {
         throw new ShapeError(
           `${description}: running statistics need more than one spatial position per instance, got input [${x.shape.join(', ')}]`,
         );
       }
-      const out = tf.tidy((): { y: tf.Tensor; runningMean?: tf.Tensor1D; runningVar?: tf.Tensor1D } => {
-        const { mean, centered, variance } = explicitMoments(x, spatial);
-        const y = normalizeCentered(centered, variance, norm.epsilon, norm.act, ps.scale, ps.bias);
-        if (!update) return { y };
-        const batchMean = tf.mean(tf.reshape(mean, [x.shape[0], channels]), 0);
-        const batchVar = tf.mean(tf.reshape(variance, [x.shape[0], channels]), 0);
-        const stats = updateRunningStatistics(st.running_mean as tf.Tensor, st.running_var as tf.Tensor, batchMean, batchVar, momentum, count);
-        return { y, ...stats };
-      });
-      if (!out.runningMean || !out.runningVar) return [out.y, st];
-      return [out.y, { running_mean: out.runningMean, running_var: out.runningVar, training }];
     },
+    // the per-instance statistics averaged over the batch
+    channelStatistics: (mean, variance, x) => ({
+      mean: tf.mean(tf.reshape(mean, [x.shape[0], channels]), 0),
+      variance: tf.mean(tf.reshape(variance, [x.shape[0], channels]), 0),
+    }),
   });
 }
