@@ -15,6 +15,7 @@ import { registerWasmFusedMatMul } from './wasm-fused-matmul.js';
 import { registerWasmMaxPool } from './wasm-max-pool.js';
 import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
+import { registerWasmTanh } from './wasm-tanh.js';
 
 /** Whether a backend package has registered its kernels (its import has run). */
 function backendLoaded(backendName: string): boolean {
@@ -45,6 +46,7 @@ export function registerEngineFixes(): void {
     registerWasmUnsortedSegmentSum();
     registerWasmConv3DBackprop();
     registerWasmMaxPool3D();
+    registerWasmTanh();
   }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();

@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from '@deqts/core-layers';
+import { originalKernel } from '../../src/engine/fixes/registry.js';
+import { expectWasmMatchesCpu } from './cross-backend.js';
+
+describe('Tanh on wasm (computed from XNNPACK sigmoid) matches cpu', () => {
+  it('forward and gradient on normal values, scaled ×3', async () => {
+    await expectWasmMatchesCpu({ shapes: [[4, 7, 5]], f: (x) => tf.tanh(tf.mul(x, 3)) }, 1e-5);
+  });
+
+  it('absolute error below 2e-7 against Math.tanh (the cpu kernel) from −20 to 20, exact saturation, odd symmetry', async () => {
+    const grid = (): tf.Tensor1D => tf.linspace(-20, 20, 400_001);
+    await initBackend('cpu');
+    const reference = tf.tidy(() => tf.tanh(grid()).dataSync());
+    await initBackend('wasm');
+    const ours = tf.tidy(() => tf.tanh(grid()).dataSync());
+    let err = 0;
+    for (let i = 0; i < ours.length; i++) err = Math.max(err, Math.abs(ours[i] - reference[i]));
+    expect(err).toBeLessThan(2e-7);
+    const stock = originalKernel('Tanh', 'wasm');
+    expect(stock, 'the stock kernel was replaced').toBeDefined();
+    expect(tf.getKernel('Tanh', 'wasm')?.kernelFunc).not.toBe(stock?.kernelFunc);
+    expect(Array.from(tf.tidy(() => tf.tanh(tf.tensor1d([-50, 50, 0])).dataSync()))).toEqual([-1, 1, 0]);
+    const asym = tf.tidy(() => tf.max(tf.abs(tf.add(tf.tanh(grid()), tf.tanh(tf.neg(grid()))))).dataSync()[0]);
+    expect(asym).toBeLessThan(2.5e-7);
+  });
+});
