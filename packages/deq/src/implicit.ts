@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { vectorJacobianProduct, withNestedGradients } from './tape-guard.js';
 import { solveAdjoint, type AdjointOptions } from './adjoint.js';
+import { recordForVjp } from './tape-replay.js';
+import { deqSwitches } from './switches.js';
 
 /** A map z ↦ f(z) whose other inputs are the given tensors (data and parameters), in order. */
 export type ParametrizedMap = (z: tf.Tensor, inputs: readonly tf.Tensor[]) => tf.Tensor;
@@ -51,15 +53,24 @@ export function implicitFixedPoint<R>(
       gradFunc: (dyStacked: tf.Tensor, saved: tf.Tensor[]) => {
         const [zStar, ...savedInputs] = saved;
         const dy = tf.squeeze(tf.slice(dyStacked, 0, 1), [0]);
-        const lambda = solveAdjoint(
-          (v) => vectorJacobianProduct(() => f(zStar, savedInputs), [zStar], v)[0],
-          dy,
-          adjoint,
-          onAdjoint,
-        );
-        const inputGrads = withNestedGradients(() => vectorJacobianProduct(() => f(zStar, savedInputs), savedInputs, lambda));
-        lambda.dispose();
-        return [tf.zerosLike(start), ...inputGrads];
+        // f(z*, x) is recorded once and its tape replayed for every VJP (unless inside an outer
+        // tape, i.e. a higher-order gradient, where each VJP records f afresh).
+        const recorded = deqSwitches.tapeReplay ? recordForVjp(() => f(zStar, savedInputs), [[zStar], savedInputs]) : null;
+        try {
+          const lambda = solveAdjoint(
+            (v) => (recorded ? recorded.vjp(0, v)[0] : vectorJacobianProduct(() => f(zStar, savedInputs), [zStar], v)[0]),
+            dy,
+            adjoint,
+            onAdjoint,
+          );
+          const inputGrads = recorded
+            ? recorded.vjp(1, lambda)
+            : withNestedGradients(() => vectorJacobianProduct(() => f(zStar, savedInputs), savedInputs, lambda));
+          lambda.dispose();
+          return [tf.zerosLike(start), ...inputGrads];
+        } finally {
+          recorded?.dispose();
+        }
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { valueAndGrad, Xoshiro } from '@deqts/core-layers';
 import { implicitFixedPoint, withoutTape } from '../src/implicit.js';
 import { solveAdjoint } from '../src/adjoint.js';
+import { deqSwitches } from '../src/switches.js';
 import { describeBackends, expectClose } from '../../../test/utils/index.js';
 
 const n = 6;
@@ -54,6 +55,27 @@ describeBackends('implicit differentiation', () => {
       Object.values(g).forEach((t) => t.dispose());
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('replaying one recorded tape for every adjoint VJP gives the same gradients as recording f per VJP', () => {
+    const W = tf.tensor2d(data.W, [n, n]);
+    const U = tf.tensor2d(data.U, [n, n]);
+    const x = tf.tensor2d(data.x, [batch, n]);
+    const gradients = (replay: boolean) => {
+      const saved = deqSwitches.tapeReplay;
+      deqSwitches.tapeReplay = replay;
+      try {
+        return valueAndGrad((t: { x: tf.Tensor; W: tf.Tensor; U: tf.Tensor }) => {
+          const { zStar } = implicitFixedPoint(f, tf.zerosLike(t.x), [t.x, t.W, t.U], fixedPointSolve, { method: 'gmres', maxiters: 20, tol: 1e-6 });
+          return tf.sum(tf.mul(zStar, tf.range(0, batch * n).reshape([batch, n])));
+        })({ x, W, U })[1];
+      } finally {
+        deqSwitches.tapeReplay = saved;
+      }
+    };
+    const replayed = gradients(true);
+    const fresh = gradients(false);
+    for (const k of ['x', 'W', 'U'] as const) expectClose(replayed[k], fresh[k], 1e-6, `gradient of ${k}`);
   });
 
   it('the fixed-point adjoint agrees with GMRES', () => {

@@ -1,0 +1,140 @@
+/**
+ * A/B timing of one training step (forward solve + backward) of a bench config, for measuring an
+ * optimisation in the same process on a noisy machine: trains `--warm` batches first (so the
+ * solver runs in a realistic regime), then times `computeGradients` on the same `--batches` fixed
+ * batches with the same parameters, alternating the variants (ABAB…) `--reps` times, and prints
+ * the median per variant and the ratio.
+ *
+ *   tsx bench/ab-step.ts --config A --switch tapeReplay --reps 8
+ *   tsx bench/ab-step.ts --config A --kernels       # one tf.profile of a step: kernel counts/times
+ *
+ * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
+ * packages/solvers/src/internal/switches.ts); 'none' times the same code twice (noise floor).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Chain, Dense, FlattenLayer, initBackend, NoOpLayer, Parallel, setup, trainmode, treeDispose, updateState, WrappedFunction, Xoshiro,
+  type AnyLayer, type Params, type States,
+} from '@deqts/core-layers';
+import { Anderson, Broyden, type SteadyStateAlgorithm } from '@deqts/solvers';
+import { DeepEquilibriumNetwork, type DeqOptionsInput } from '@deqts/deq';
+import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
+import { deqSwitches } from '../packages/deq/src/switches.js';
+import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
+import { observeAdjoint } from '../packages/deq/src/adjoint.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const config = flag('config', 'A');
+const warm = Number(flag('warm', '20'));
+const reps = Number(flag('reps', '8'));
+const nBatches = Number(flag('batches', '3'));
+const switchName = flag('switch', 'none');
+const kernels = args.includes('--kernels');
+
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches };
+if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
+const setSwitch = (on: boolean): void => {
+  if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
+  if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
+};
+
+const solveOptions: DeqOptionsInput = {
+  reltol: 1e-3,
+  abstol: 1e-3,
+  maxiters: 30,
+  solverOptions: { terminationMode: 'relNorm', norm: 'l2' },
+  adjoint: { method: 'gmres', tol: 1e-3, maxiters: 30 },
+};
+const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
+function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb'): AnyLayer {
+  const f = Chain(Parallel(add, Dense(128, 128, { useBias: false }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
+  return Chain(FlattenLayer(), Dense(784, 128), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10));
+}
+const model = config === 'B' ? mlpDeq(new Broyden(), 'implicit') : config === 'C' ? mlpDeq(new Anderson(), 'jfb') : mlpDeq(new Anderson(), 'implicit');
+
+await initBackend('wasm');
+const data = loadMnist();
+const rng = new Xoshiro(0);
+const [ps0, st0] = setup(rng.split(), model);
+let st = trainmode(st0) as States;
+if (config === 'E') st = updateState(st, 'fixedDepth', 5);
+let ts = TrainState(model, ps0 as Params, st, adam({ learningRate: 1e-3 }));
+const lossFn = (m: AnyLayer, p: Params, s: States, batch: Batch) => {
+  const [logits, newSt] = m(batch.x, p, s) as readonly [tf.Tensor, States];
+  return [crossEntropy(logits, batch.y), newSt, {}] as const;
+};
+const fixed: Batch[] = [];
+let n = 0;
+for (const batch of batches(data.train, { batchSize: 128, shuffle: true, rng })) {
+  if (n < warm) {
+    ts = singleTrainStep(ts, lossFn, batch)[3];
+    treeDispose(batch);
+  } else if (fixed.length < nBatches) fixed.push(batch);
+  else {
+    treeDispose(batch);
+    break;
+  }
+  n++;
+}
+
+let vjps = 0;
+observeAdjoint((s) => {
+  vjps += s.iterations;
+});
+const step = (): number => {
+  const t0 = performance.now();
+  for (const b of fixed) {
+    const [grads, , , next] = computeGradients(ts, lossFn, b);
+    treeDispose(grads);
+    ts = next;
+  }
+  return (performance.now() - t0) / fixed.length;
+};
+
+if (kernels) {
+  const counts = new Map<string, { n: number; ms: number }>();
+  step();
+  const info = await tf.profile(() => {
+    step();
+    return tf.scalar(0);
+  });
+  for (const k of info.kernels) {
+    const c = counts.get(k.name) ?? { n: 0, ms: 0 };
+    c.n++;
+    c.ms += Number(await k.kernelTimeMs);
+    counts.set(k.name, c);
+  }
+  const rows = [...counts.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(JSON.stringify({ config, batches: fixed.length, kernels: info.kernels.length / fixed.length, newTensors: info.newTensors }));
+  for (const [name, c] of rows) console.log(`${name.padEnd(24)} ${String(c.n / fixed.length).padStart(6)} calls ${(c.ms / fixed.length).toFixed(2).padStart(8)} ms`);
+} else {
+  const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const memory: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    for (const v of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+      setSwitch(v === 'on');
+      vjps = 0;
+      const ms = step();
+      if (r > 0) times[v].push(ms); // the first round warms both paths
+      memory.push(tf.memory().numTensors);
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const off = median(times.off);
+  const on = median(times.on);
+  console.log(
+    JSON.stringify({
+      config, switch: switchName, reps, batches: fixed.length,
+      off_ms: +off.toFixed(1), on_ms: +on.toFixed(1), speedup: +(off / on).toFixed(3),
+      off_all: times.off.map((t) => +t.toFixed(0)), on_all: times.on.map((t) => +t.toFixed(0)),
+      tensors_first_last: [memory[0], memory[memory.length - 1]],
+    }),
+  );
+}

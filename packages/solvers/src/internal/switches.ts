@@ -1,0 +1,9 @@
+/**
+ * Internal performance switches of @deqts/solvers (not part of the public API): each turns one
+ * optimisation off so that bench/ab-step.ts can time the old and the new code path in the same
+ * process. Every switch defaults to the faster path; results agree either way (tests check it).
+ */
+export const solverSwitches = {
+  /** Placeholder so the object is never empty. */
+  none: false,
+};
