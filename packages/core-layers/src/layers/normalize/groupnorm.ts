@@ -7,12 +7,11 @@ import { positiveInt } from '../schemas.js';
 import {
   describeExtras,
   expectChannelsLast,
-  explicitMoments,
   normalizationFields,
-  normalizeCentered,
   resolveNormalization,
   type NormalizationOptions,
 } from './common.js';
+import { groupNormalizer } from './group-normalize.js';
 
 const GroupNormSchema = z.strictObject({ ...normalizationFields });
 
@@ -73,7 +72,9 @@ export function GroupNorm(channels: number, groups: number, options: GroupNormOp
     !norm.affine && 'affine=false',
     norm.epsilon !== 1e-5 && `epsilon=${norm.epsilon}`,
   ])})`;
-  const perGroup = channels / groups;
+  // one customGrad per layer: the closed-form gradient (group-normalize.ts)
+  const affine = norm.affine ? groupNormalizer(groups, norm.epsilon, true) : undefined;
+  const plain = groupNormalizer(groups, norm.epsilon, false);
   return defineLayer<tf.Tensor, tf.Tensor, GroupNormParams, GroupNormStates>({
     name: 'GroupNorm',
     description,
@@ -87,14 +88,8 @@ export function GroupNorm(channels: number, groups: number, options: GroupNormOp
     forward: (x, ps, st) => {
       expectChannelsLast(x, description, channels, 2);
       const y = tf.tidy(() => {
-        // [batch, positions, groups, channels per group]: statistics over axes 1 and 3.
-        const grouped = tf.reshape(x, [x.shape[0], -1, groups, perGroup]);
-        const { centered, variance } = explicitMoments(grouped, [1, 3]);
-        const normalized = normalizeCentered(centered, variance, norm.epsilon, (t) => t);
-        let out = tf.reshape(normalized, x.shape);
-        if (ps.scale) out = tf.mul(out, ps.scale);
-        if (ps.bias) out = tf.add(out, ps.bias);
-        return norm.act(out);
+        const normalized = affine && ps.scale && ps.bias ? affine(x, ps.scale, ps.bias) : plain(x);
+        return norm.act(normalized);
       });
       return [y, st];
     },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { Chain, Dense, GroupNorm, OptionError, parameterCount, setup, ShapeError, stateCount, Xoshiro } from '@deqts/core-layers';
+import { gradientRecorded } from '../../../src/layers/normalize/group-normalize.js';
 import { checkGradients, describeBackends, expectClose } from '../../../../../test/utils/index.js';
 
 describeBackends('GroupNorm', () => {
@@ -54,6 +55,37 @@ describeBackends('GroupNorm', () => {
     checkGradients((t) => m((t as T).x, (t as T).ps, st)[0], { x, ps });
     const flat = GroupNorm(6, 2, { affine: false });
     checkGradients((t) => flat(t as tf.Tensor, {}, {})[0], tf.tensor(rng.normalArray(3 * 6), [3, 6]));
+  });
+
+  it('its closed-form gradient differentiates again (a Jacobian-regularisation-style loss) like finite differences', () => {
+    const rng = new Xoshiro(9);
+    const m = GroupNorm(4, 2);
+    const [, st] = setup(new Xoshiro(0), m);
+    const ps = { scale: tf.tensor1d(rng.normalArray(4, 1, 0.3)), bias: tf.tensor1d(rng.normalArray(4, 0, 0.3)) };
+    const x = tf.tensor(rng.normalArray(2 * 3 * 4), [2, 3, 4]);
+    const v = tf.tensor(rng.normalArray(2 * 3 * 4), [2, 3, 4]);
+    type T = { x: tf.Tensor; ps: typeof ps };
+    // ‖vᵀ J_x‖² as a function of x and the parameters: needs the gradient of the gradient
+    const vjpNormSq = (t: T): tf.Tensor =>
+      tf.sum(tf.square(tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(m(xx, t.ps, st)[0], v)))(t.x)));
+    checkGradients((t) => vjpNormSq(t as T), { x, ps });
+  });
+
+  it('reads the tfjs internal that picks the fast backward (fails loudly if tfjs changes it)', () => {
+    expect(typeof (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth).toBe('number');
+    const seen: boolean[] = [];
+    const probe = tf.customGrad(((x: tf.Tensor) => ({
+      value: tf.clone(x),
+      gradFunc: (dy: tf.Tensor) => {
+        seen.push(gradientRecorded());
+        return dy;
+      },
+    })) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+    expect(gradientRecorded()).toBe(false);
+    tf.grad((x: tf.Tensor) => tf.sum(probe(x)))(tf.ones([2])); // top-level backward: not recorded
+    tf.grad((x: tf.Tensor) => tf.sum(tf.grad((y: tf.Tensor) => tf.sum(tf.square(probe(y))))(x)))(tf.ones([2])); // nested: recorded
+    // the nested case also runs probe's backward once more, in the outer (top-level) backward
+    expect(seen).toEqual([false, true, false]);
   });
 
   it('gives typed errors', () => {
