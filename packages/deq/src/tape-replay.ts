@@ -42,7 +42,6 @@ export function engineInternals(): EngineInternals {
     typeof engine.tidy !== 'function' && 'tidy',
     (!state || typeof state !== 'object') && 'state',
     state && typeof state.gradientDepth !== 'number' && 'state.gradientDepth',
-    state && !('activeTape' in state) && 'state.activeTape',
   ].filter(Boolean);
   if (missing.length > 0) {
     throw new GradientError(
@@ -136,8 +135,14 @@ export function recordForVjp(f: () => tf.Tensor, groups: readonly (readonly tf.T
   if (engine.state.gradientDepth !== 0) return null;
   return withNestedGradients(() => {
     const value = engine.scopedRun(() => engine.startTape(), () => engine.endTape(), () => engine.tidy('forward', f));
-    const tape = engine.state.activeTape ?? [];
+    const tape = engine.state.activeTape;
     engine.state.activeTape = null;
+    if (!Array.isArray(tape)) {
+      throw new GradientError(
+        'tfjs engine internals changed (startTape no longer fills state.activeTape): the implicit DEQ gradient\'s tape ' +
+          'replay needs it; use the pinned @tensorflow/tfjs-core version or gradient: "jfb".',
+      );
+    }
     if (!(value instanceof tf.Tensor)) {
       for (const node of tape) for (const t of node.saved ?? []) t.dispose();
       throw new GradientError('recordForVjp: f must return a tensor');
