@@ -3,10 +3,11 @@
  * optimisation in the same process on a noisy machine: trains `--warm` batches first (so the
  * solver runs in a realistic regime), then times `computeGradients` on the same `--batches` fixed
  * batches with the same parameters, alternating the variants (ABAB…) `--reps` times, and prints
- * the median per variant and the ratio.
+ * the median per variant and the ratio, for wall time and for this process's CPU time (steadier
+ * when other jobs share the cores).
  *
  *   tsx bench/ab-step.ts --config A --switch tapeReplay --reps 8
- *   tsx bench/ab-step.ts --config A --kernels       # one tf.profile of a step: kernel counts/times
+ *   tsx bench/ab-step.ts --config A --switch lazyBest --kernels  # kernel counts and times of a step, off and on
  *
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts); 'none' times the same code twice (noise floor).
@@ -82,44 +83,66 @@ for (const batch of batches(data.train, { batchSize: 128, shuffle: true, rng }))
 }
 
 let vjps = 0;
+let adjointMs = 0;
 observeAdjoint((s) => {
   vjps += s.iterations;
+  adjointMs += s.milliseconds;
+  if (process.env.AB_TRACE) console.log(`adjoint: ${s.iterations} VJPs, relative residual ${s.residualNorm.toExponential(2)}`);
 });
+let lastCpuMs = 0;
+/** One pass over the fixed batches: wall ms per step; `lastCpuMs` gets this process's CPU ms per step. */
 const step = (): number => {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const b of fixed) {
     const [grads, , , next] = computeGradients(ts, lossFn, b);
     treeDispose(grads);
     ts = next;
   }
+  const c = process.cpuUsage(c0);
+  lastCpuMs = (c.user + c.system) / 1000 / fixed.length;
   return (performance.now() - t0) / fixed.length;
 };
 
 if (kernels) {
-  const counts = new Map<string, { n: number; ms: number }>();
-  step();
-  const info = await tf.profile(() => {
+  // Kernel counts are deterministic: a noise-free measure of the op work a switch removes.
+  for (const v of switchName === 'none' ? (['on'] as const) : (['off', 'on'] as const)) {
+    setSwitch(v === 'on');
+    const counts = new Map<string, { n: number; ms: number }>();
     step();
-    return tf.scalar(0);
-  });
-  for (const k of info.kernels) {
-    const c = counts.get(k.name) ?? { n: 0, ms: 0 };
-    c.n++;
-    c.ms += Number(await k.kernelTimeMs);
-    counts.set(k.name, c);
+    const info = await tf.profile(() => {
+      step();
+      return tf.scalar(0);
+    });
+    for (const k of info.kernels) {
+      const c = counts.get(k.name) ?? { n: 0, ms: 0 };
+      c.n++;
+      c.ms += Number(await k.kernelTimeMs);
+      counts.set(k.name, c);
+    }
+    const rows = [...counts.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    console.log(JSON.stringify({ config, switch: switchName, variant: v, batches: fixed.length, kernels_per_step: info.kernels.length / fixed.length }));
+    for (const [name, c] of rows) console.log(`${name.padEnd(24)} ${String(+(c.n / fixed.length).toFixed(1)).padStart(7)} calls ${(c.ms / fixed.length).toFixed(2).padStart(8)} ms`);
   }
-  const rows = [...counts.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  console.log(JSON.stringify({ config, batches: fixed.length, kernels: info.kernels.length / fixed.length, newTensors: info.newTensors }));
-  for (const [name, c] of rows) console.log(`${name.padEnd(24)} ${String(c.n / fixed.length).padStart(6)} calls ${(c.ms / fixed.length).toFixed(2).padStart(8)} ms`);
 } else {
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const adjoint: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const vjpCounts: Record<'off' | 'on', number[]> = { off: [], on: [] };
   const memory: number[] = [];
   for (let r = 0; r < reps + 1; r++) {
     for (const v of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
       setSwitch(v === 'on');
       vjps = 0;
+      adjointMs = 0;
       const ms = step();
-      if (r > 0) times[v].push(ms); // the first round warms both paths
+      if (r > 0) {
+        // the first round warms both paths
+        times[v].push(ms);
+        cpu[v].push(lastCpuMs);
+        adjoint[v].push(adjointMs / fixed.length);
+        vjpCounts[v].push(vjps / fixed.length);
+      }
       memory.push(tf.memory().numTensors);
     }
   }
@@ -133,6 +156,10 @@ if (kernels) {
     JSON.stringify({
       config, switch: switchName, reps, batches: fixed.length,
       off_ms: +off.toFixed(1), on_ms: +on.toFixed(1), speedup: +(off / on).toFixed(3),
+      min_ms: { off: +Math.min(...times.off).toFixed(1), on: +Math.min(...times.on).toFixed(1), speedup: +(Math.min(...times.off) / Math.min(...times.on)).toFixed(3) },
+      cpu_ms: { off: +median(cpu.off).toFixed(1), on: +median(cpu.on).toFixed(1), speedup: +(median(cpu.off) / median(cpu.on)).toFixed(3) },
+      adjoint_ms: { off: +median(adjoint.off).toFixed(1), on: +median(adjoint.on).toFixed(1) },
+      vjps: { off: +median(vjpCounts.off).toFixed(1), on: +median(vjpCounts.on).toFixed(1) },
       off_all: times.off.map((t) => +t.toFixed(0)), on_all: times.on.map((t) => +t.toFixed(0)),
       tensors_first_last: [memory[0], memory[memory.length - 1]],
     }),

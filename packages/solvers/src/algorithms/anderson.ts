@@ -98,7 +98,7 @@ class AndersonMethod implements NonlinearMethod {
     });
     const next = tf.where(active, candidate, u) as tf.Tensor2D;
     const fu = this.ctx.evaluate(next);
-    const rNext = tf.sub(fu, next);
+    const rNext = tf.sub(fu, next) as tf.Tensor2D;
     const dG = tf.keep(tf.sub(rNext, r) as tf.Tensor2D);
     const mixedNew = tf.keep(tf.add(tf.sub(next, u), beta === 1 ? dG : tf.mul(dG, beta)) as tf.Tensor2D);
     this.dG.push(dG);
@@ -110,7 +110,7 @@ class AndersonMethod implements NonlinearMethod {
     }
     // Inner products of the new difference with every stored one (itself last), then ⟨g_next, ΔG_new⟩.
     const reads = [...this.dG.map((d) => rowDot(dG, d)), rowDot(rNext, dG)];
-    return { u: next, fu, reads };
+    return { u: next, fu, r: rNext, reads };
   }
 
   receive(values: readonly Float32Array[]): void {

@@ -24,10 +24,12 @@ export type StepInput = {
   readonly activeHost: Uint8Array;
 };
 
-/** A method's step result: the next iterate and f of it; `reads` are [B] columns it wants on the host. */
+/** A method's step result: the next iterate and f of it; `reads` are [B] columns or [B, c] blocks of columns it wants on the host. */
 export type StepOutput = {
   readonly u: tf.Tensor2D;
   readonly fu: tf.Tensor2D;
+  /** f(u) − u, when the method computed it anyway (the driver forms it otherwise). */
+  readonly r?: tf.Tensor2D;
   readonly reads?: readonly tf.Tensor[];
 };
 

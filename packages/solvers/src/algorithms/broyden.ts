@@ -183,7 +183,7 @@ class BroydenMethod implements NonlinearMethod {
     }
     this.direction = tf.keep(nextDirection);
     d.dispose();
-    return { u: next, fu };
+    return { u: next, fu, r: rNext };
   }
 
   dispose(): void {

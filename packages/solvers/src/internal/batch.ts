@@ -41,9 +41,11 @@ export function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
   return tf.sum(tf.mul(a, b), 1) as tf.Tensor1D;
 }
 
-/** Per-sample norm → [B]: max-abs (`'inf'`) or RMS (`'l2'`). */
-export function rowNorm(x: tf.Tensor, kind: ResidualNorm): tf.Tensor1D {
-  return (kind === 'inf' ? tf.max(tf.abs(x), 1) : tf.sqrt(tf.mean(tf.square(x), 1))) as tf.Tensor1D;
+/** Per-sample norm → [B] ([B, 1] with `keepDims`): max-abs (`'inf'`) or RMS (`'l2'`). */
+export function rowNorm(x: tf.Tensor, kind: ResidualNorm): tf.Tensor1D;
+export function rowNorm(x: tf.Tensor, kind: ResidualNorm, keepDims: true): tf.Tensor2D;
+export function rowNorm(x: tf.Tensor, kind: ResidualNorm, keepDims = false): tf.Tensor {
+  return kind === 'inf' ? tf.max(tf.abs(x), 1, keepDims) : tf.sqrt(tf.mean(tf.square(x), 1, keepDims));
 }
 
 /** [B] → [B, 1], for per-sample scalars that broadcast over a row. */
@@ -68,31 +70,40 @@ export function uploadMask(flags: ArrayLike<boolean | number>, width: number): t
 }
 
 /**
- * Reads several [B] tensors to the host in one transfer (one device sync) and returns them as
- * Float32Arrays, in order.
+ * Reads several per-sample quantities to the host in one transfer (one device sync) and returns
+ * them as [B] Float32Arrays, in order. Each block is a [B] column or a [B, c] group of c columns
+ * (what a reduction with keepDims gives): [B, c] blocks join the transfer without a reshape op.
  */
-export function readColumns(columns: readonly tf.Tensor[]): Float32Array[] {
-  if (columns.length === 0) return [];
-  const batch = columns[0].size;
-  const packed = tf.tidy(() => (columns.length === 1 ? tf.reshape(columns[0], [batch]) : tf.stack(columns.map((c) => tf.reshape(c, [batch])), 1)));
+export function readColumns(blocks: readonly tf.Tensor[]): Float32Array[] {
+  if (blocks.length === 0) return [];
+  const batch = blocks[0].shape[0];
+  const widths = blocks.map((b) => (b.rank === 1 ? 1 : b.size / batch));
+  const total = widths.reduce((a, w) => a + w, 0);
+  const packed = tf.tidy(() => {
+    const asRows = blocks.map((b) => (b.rank === 2 ? b : tf.reshape(b, [batch, b.size / batch])));
+    return asRows.length === 1 ? asRows[0] : tf.concat(asRows, 1);
+  });
   const data = packed.dataSync() as Float32Array;
-  packed.dispose();
+  if (!blocks.includes(packed)) packed.dispose();
   const out: Float32Array[] = [];
-  for (let j = 0; j < columns.length; j++) {
+  for (let j = 0; j < total; j++) {
     const col = new Float32Array(batch);
-    for (let b = 0; b < batch; b++) col[b] = data[b * columns.length + j];
+    for (let b = 0; b < batch; b++) col[b] = data[b * total + j];
     out.push(col);
   }
   return out;
 }
 
-/** The device quantities of a convergence check, as [B] tensors (see {@link checkQuantities}). */
-export function checkColumns(r: tf.Tensor2D, fu: tf.Tensor2D, settings: TerminationSettings): tf.Tensor1D[] {
+/**
+ * The device quantities of a convergence check (see {@link checkQuantities}), as [B, 1] blocks
+ * for {@link readColumns}.
+ */
+export function checkColumns(r: tf.Tensor2D, fu: tf.Tensor2D, settings: TerminationSettings): tf.Tensor2D[] {
   const q = checkQuantities(settings);
-  const cols: tf.Tensor1D[] = [rowNorm(r, settings.norm)];
-  if (q.reference) cols.push(rowNorm(fu, settings.norm));
-  if (q.maxAbs) cols.push(rowNorm(r, 'inf'));
-  if (q.relativeExcess) cols.push(tf.max(tf.sub(tf.abs(r), tf.mul(tf.abs(fu), settings.reltol)), 1) as tf.Tensor1D);
+  const cols: tf.Tensor2D[] = [rowNorm(r, settings.norm, true)];
+  if (q.reference) cols.push(rowNorm(fu, settings.norm, true));
+  if (q.maxAbs) cols.push(rowNorm(r, 'inf', true));
+  if (q.relativeExcess) cols.push(tf.max(tf.sub(tf.abs(r), tf.mul(tf.abs(fu), settings.reltol)), 1, true) as tf.Tensor2D);
   return cols;
 }
 

@@ -4,6 +4,7 @@ import type { TerminationSettings } from '../termination.js';
 import type { FixedPointMap, SolveResult } from '../types.js';
 import { checkColumns, flatMap, flattenBatch, readColumns, replace, unpackCheck, uploadMask } from './batch.js';
 import { ConvergenceMonitor, type CheckDecision } from './monitor.js';
+import { solverSwitches } from './switches.js';
 
 /** Mutable loop state of a solve: every tensor here is owned (kept) and disposed on replacement. */
 type LoopState = { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; bestU: tf.Tensor2D; bestR: tf.Tensor2D };
@@ -32,7 +33,8 @@ export function runNonlinear(
   };
   const monitor = new ConvergenceMonitor(batch, settings, recordTrace);
   let method: NonlinearMethod | null = null;
-  let state: LoopState | null = null;
+  let best: BestTracker | null = null;
+  let legacy: LoopState | null = null;
   let active: tf.Tensor2D | null = null;
   let output: { u: tf.Tensor; residual: tf.Tensor } | null = null;
   tf.tidy(() => {
@@ -40,44 +42,66 @@ export function runNonlinear(
       const u = flattenBatch(u0);
       const fu = evaluate(u);
       const r = tf.sub(fu, u) as tf.Tensor2D;
-      state = { u, fu, r, bestU: tf.clone(u), bestR: tf.clone(r) };
-      for (const t of Object.values(state)) tf.keep(t);
+      let state: { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D };
+      let apply: (decision: CheckDecision, iterated: Uint8Array) => void;
+      if (solverSwitches.lazyBest) {
+        const tracker = new BestTracker(batch, size, u, fu, r);
+        best = tracker;
+        state = tracker.state;
+        apply = (decision, iterated) => tracker.apply(decision, iterated);
+      } else {
+        const s: LoopState = { u, fu, r, bestU: tf.clone(u), bestR: tf.clone(r) };
+        for (const t of Object.values(s)) tf.keep(t);
+        legacy = s;
+        state = s;
+        apply = (decision) => applyDecision(s, decision);
+      }
       const first = readColumns(checkColumns(state.r, state.fu, settings));
       const iterationOf = (k: number): Int32Array => new Int32Array(batch).fill(k);
       let decision = monitor.check(unpackCheck(first, settings), iterationOf(0), nfe);
-      applyDecision(state, decision);
+      apply(decision, new Uint8Array(batch));
       method = algorithm.createMethod({ batch, size, evaluate, settings });
       let activeHost = monitor.runningFlags();
       active = tf.keep(uploadMask(activeHost, size));
       const created: NonlinearMethod = method;
-      tf.tidy(() => created.init(inputOf(state!, active!, activeHost)));
+      tf.tidy(() => created.init(inputOf(state, active!, activeHost)));
+      // Rows iterated since the last check (frozen rows come back unchanged).
+      const iterated = new Uint8Array(batch);
       for (let k = 1; k <= settings.maxiters && decision.anyRunning; k++) {
         const current = created;
-        const next = keepStep(() => current.step(inputOf(state!, active!, activeHost)));
-        state.u = replace(state.u, next.u);
-        state.fu = replace(state.fu, next.fu);
-        state.r = replace(state.r, next.r);
+        const next = keepStep(() => current.step(inputOf(state, active!, activeHost)));
+        for (let b = 0; b < batch; b++) iterated[b] |= activeHost[b];
+        if (best) (best as BestTracker).setState(next.u, next.fu, next.r);
+        else {
+          state.u = replace(state.u, next.u);
+          state.fu = replace(state.fu, next.fu);
+          state.r = replace(state.r, next.r);
+        }
         const isCheck = k % settings.checkEvery === 0 || k === settings.maxiters;
-        const values = tf.tidy(() => readColumns([...(isCheck ? checkColumns(state!.r, state!.fu, settings) : []), ...next.reads]));
+        const values = tf.tidy(() => readColumns([...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]));
         for (const t of next.reads) t.dispose();
-        const ownCount = values.length - next.reads.length;
+        const readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
+        const ownCount = values.length - readCount;
         if (next.reads.length > 0) current.receive?.(values.slice(ownCount));
         if (!isCheck) continue;
         decision = monitor.check(unpackCheck(values.slice(0, ownCount), settings), iterationOf(k), nfe);
-        applyDecision(state, decision);
+        apply(decision, iterated);
+        iterated.fill(0);
         if (decision.stoppedNow.some((s) => s === 1)) {
           activeHost = monitor.runningFlags();
           active = replace(active, tf.keep(uploadMask(activeHost, size)));
         }
       }
       monitor.finish(iterationOf(settings.maxiters));
+      const [bestU, bestR] = best ? (best as BestTracker).result() : [(legacy as LoopState | null)!.bestU, (legacy as LoopState | null)!.bestR];
       output = {
-        u: tf.keep(tf.reshape(state.bestU, shape)),
-        residual: tf.keep(tf.reshape(state.bestR, shape)),
+        u: tf.keep(tf.reshape(bestU, shape)),
+        residual: tf.keep(tf.reshape(bestR, shape)),
       };
     } finally {
       (method as NonlinearMethod | null)?.dispose();
-      for (const t of Object.values((state as LoopState | null) ?? {})) (t as tf.Tensor).dispose();
+      (best as BestTracker | null)?.dispose();
+      for (const t of Object.values((legacy as LoopState | null) ?? {})) (t as tf.Tensor).dispose();
       (active as tf.Tensor2D | null)?.dispose();
     }
   });
@@ -95,12 +119,136 @@ export function runNonlinear(
   };
 }
 
+type Slot = 'u' | 'fu' | 'r' | 'bestU' | 'bestR' | 'checkedU' | 'checkedR';
+
+/**
+ * The loop state and each sample's best iterate, tracked lazily. The returned ("best") iterate
+ * of a sample is either its state at the last check (`atCheck[b] = 1`: the common case, as the
+ * residual usually keeps improving) or a row of `bestU`/`bestR`. A row is copied into `bestU`
+ * only when a check finds that the sample moved on without improving, so a solve whose samples
+ * improve at every check never selects rows (the eager version did two `where` ops and a mask
+ * upload per check). Tensors may sit in several slots at once; one is disposed when it leaves
+ * its last slot.
+ */
+class BestTracker {
+  private readonly slots: Record<Slot, tf.Tensor2D>;
+  /** 1: the sample's best is its row of `checkedU`/`checkedR` (its state at the last check). */
+  private readonly atCheck: Uint8Array;
+
+  constructor(
+    private readonly batch: number,
+    private readonly size: number,
+    u: tf.Tensor2D,
+    fu: tf.Tensor2D,
+    r: tf.Tensor2D,
+  ) {
+    for (const t of [u, fu, r]) tf.keep(t);
+    this.slots = { u, fu, r, bestU: u, bestR: r, checkedU: u, checkedR: r };
+    this.atCheck = new Uint8Array(batch).fill(1);
+  }
+
+  get state(): { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D } {
+    const slots = this.slots;
+    return {
+      get u() {
+        return slots.u;
+      },
+      get fu() {
+        return slots.fu;
+      },
+      get r() {
+        return slots.r;
+      },
+      set u(_t) {
+        throw new Error('BestTracker: use setState');
+      },
+      set fu(_t) {
+        throw new Error('BestTracker: use setState');
+      },
+      set r(_t) {
+        throw new Error('BestTracker: use setState');
+      },
+    };
+  }
+
+  private set(slot: Slot, t: tf.Tensor2D): void {
+    const old = this.slots[slot];
+    this.slots[slot] = t;
+    if (old !== t && !Object.values(this.slots).includes(old) && !old.isDisposed) old.dispose();
+  }
+
+  /** The new iterate of a step (kept tensors). */
+  setState(u: tf.Tensor2D, fu: tf.Tensor2D, r: tf.Tensor2D): void {
+    this.set('u', u);
+    this.set('fu', fu);
+    this.set('r', r);
+  }
+
+  /** Applies a check's decision; `iterated[b]` = sample b was stepped since the previous check. */
+  apply(decision: CheckDecision, iterated: Uint8Array): void {
+    const { takeCurrent, restoreBest } = decision;
+    // Samples whose best was their state at the previous check, that moved on and did not improve:
+    // their best row must be saved before that state is released.
+    const save = new Uint8Array(this.batch);
+    let anySave = false;
+    for (let b = 0; b < this.batch; b++) {
+      if (this.atCheck[b] && iterated[b] && !takeCurrent[b]) {
+        save[b] = 1;
+        anySave = true;
+        this.atCheck[b] = 0;
+      }
+    }
+    if (anySave) {
+      const mask = uploadMask(save, this.size);
+      this.set('bestU', tf.keep(tf.where(mask, this.slots.checkedU, this.slots.bestU)));
+      this.set('bestR', tf.keep(tf.where(mask, this.slots.checkedR, this.slots.bestR)));
+      mask.dispose();
+    }
+    for (let b = 0; b < this.batch; b++) if (takeCurrent[b]) this.atCheck[b] = 1;
+    // Failed samples go back to their best (a no-op where the best is the current state).
+    const restore = new Uint8Array(this.batch);
+    let anyRestore = false;
+    for (let b = 0; b < this.batch; b++) {
+      if (restoreBest[b] && !this.atCheck[b]) {
+        restore[b] = 1;
+        anyRestore = true;
+        this.atCheck[b] = 1;
+      }
+    }
+    if (anyRestore) {
+      const mask = uploadMask(restore, this.size);
+      const u = tf.keep(tf.where(mask, this.slots.bestU, this.slots.u));
+      const r = tf.keep(tf.where(mask, this.slots.bestR, this.slots.r));
+      this.setState(u, tf.keep(tf.add(u, r)), r);
+      mask.dispose();
+    }
+    this.set('checkedU', this.slots.u);
+    this.set('checkedR', this.slots.r);
+  }
+
+  /** Each sample's best iterate and residual (owned by the tracker until disposed). */
+  result(): [tf.Tensor2D, tf.Tensor2D] {
+    if (this.atCheck.every((v) => v === 1)) return [this.slots.checkedU, this.slots.checkedR];
+    const mask = uploadMask(this.atCheck, this.size);
+    const u = tf.keep(tf.where(mask, this.slots.checkedU, this.slots.bestU));
+    const r = tf.keep(tf.where(mask, this.slots.checkedR, this.slots.bestR));
+    mask.dispose();
+    this.set('bestU', u);
+    this.set('bestR', r);
+    return [u, r];
+  }
+
+  dispose(): void {
+    for (const t of new Set(Object.values(this.slots))) if (!t.isDisposed) t.dispose();
+  }
+}
+
 /** Runs a step inside a tidy, keeping its outputs (and the new residual) alive. */
 function keepStep(step: () => StepOutput): { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; reads: readonly tf.Tensor[] } {
   let result: { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; reads: readonly tf.Tensor[] } | null = null;
   tf.tidy(() => {
     const out = step();
-    const r = tf.sub(out.fu, out.u) as tf.Tensor2D;
+    const r = out.r ?? (tf.sub(out.fu, out.u) as tf.Tensor2D);
     const reads = out.reads ?? [];
     for (const t of [out.u, out.fu, r, ...reads]) tf.keep(t);
     result = { u: out.u, fu: out.fu, r, reads };
@@ -108,11 +256,11 @@ function keepStep(step: () => StepOutput): { u: tf.Tensor2D; fu: tf.Tensor2D; r:
   return result!;
 }
 
-function inputOf(state: LoopState, active: tf.Tensor2D, activeHost: Uint8Array): StepInput {
+function inputOf(state: { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D }, active: tf.Tensor2D, activeHost: Uint8Array): StepInput {
   return { u: state.u, fu: state.fu, r: state.r, active, activeHost };
 }
 
-/** Moves current iterates into the best slots, and resets failed samples to their best. */
+/** Moves current iterates into the best slots, and resets failed samples to their best (eager version, solverSwitches.lazyBest off). */
 function applyDecision(state: LoopState, decision: CheckDecision): void {
   if (decision.takeCurrent.some((v) => v === 1)) {
     const take = uploadMask(decision.takeCurrent, state.u.shape[1]);

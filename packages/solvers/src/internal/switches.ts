@@ -4,6 +4,6 @@
  * process. Every switch defaults to the faster path; results agree either way (tests check it).
  */
 export const solverSwitches = {
-  /** Placeholder so the object is never empty. */
-  none: false,
+  /** Track each sample's best iterate lazily (select rows only when a sample stops improving). */
+  lazyBest: true,
 };
