@@ -2,12 +2,13 @@
  * @deqts/train in a browser (the package's `"browser"` export condition, which bundlers such as
  * Vite pick for web builds): everything of `index.ts` that does not need Node — optimizers,
  * schedules, losses, metrics, the TrainState/singleTrainStep loop, in-memory data sets and
- * batching, the SVG plot builders, the paper models and the DEQ-solution helpers.
+ * batching, the progress bar (pass it a `stream`), the SVG plot builders, the paper models and the
+ * DEQ-solution helpers.
  *
- * Left out, because they read or write files or the terminal: the MNIST/CIFAR-10/IDX loaders,
- * checkpoints, the progress bar and the experiment runner. In a page, build a {@link Dataset}
- * from fetched bytes instead. test/qa/browser-entry.test.ts keeps this list in step with
- * `index.ts` and checks that nothing here reaches a Node built-in module.
+ * Left out, because they read or write files: the MNIST/CIFAR-10/IDX loaders, checkpoints and the
+ * experiment runner. In a page, build a {@link Dataset} from fetched bytes instead.
+ * test/qa/browser-entry.test.ts keeps this list in step with `index.ts` and checks that nothing
+ * here reaches a Node built-in module.
  */
 export * from './errors.js';
 export {
@@ -53,6 +54,7 @@ export * from './loss/deq-losses.js';
 export * from './train-state.js';
 export * from './data/dataset.js';
 export type { JsonValue } from './checkpoint/manifest.js';
+export * from './report/progress.js';
 export * from './report/plot.js';
 export { resolveConfig, type ExperimentOptions, type ResolvedConfig } from './experiments/config.js';
 export { parseExperimentArgs } from './experiments/cli-args.js';

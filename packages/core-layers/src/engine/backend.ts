@@ -38,7 +38,8 @@ async function trySetBackend(name: string): Promise<boolean> {
 }
 
 function envOverride(): string | undefined {
-  const env = typeof process !== 'undefined' ? process.env?.DEQTS_BACKEND : undefined;
+  // Through globalThis: browsers have no `process` (and the browser type-check no Node types).
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DEQTS_BACKEND;
   return env && env.trim() !== '' ? env.trim() : undefined;
 }
 

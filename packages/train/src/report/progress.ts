@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@deqts/core-layers';
+import { OptionError, parseOptions } from '@deqts/core-layers';
 
 /** Where a {@link ProgressBar} writes: `process.stderr` by default, or any object with `write`. */
 export type ProgressStream = {
@@ -30,7 +30,7 @@ export type ProgressBarOptions = {
   readonly total: number;
   /** Text before the bar, e.g. 'epoch 3/10'. */
   readonly label?: string;
-  /** Output stream. Default `process.stderr`. */
+  /** Output stream. Default `process.stderr`; required where there is none (in a browser). */
   readonly stream?: ProgressStream;
   /** Characters of the bar. Default 24. */
   readonly width?: number;
@@ -47,6 +47,15 @@ export type ProgressBarOptions = {
   /** Clock in milliseconds (for tests). Default `performance.now`. */
   readonly now?: () => number;
 };
+
+/** `process.stderr` where there is one (Node); looked up on globalThis so that browsers can load this module. */
+function defaultStream(): ProgressStream {
+  const stderr = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+  if (!stderr) {
+    throw new OptionError("ProgressBar: option 'stream' is required here, as there is no process.stderr (a browser?); pass any object with write(text), e.g. one that appends to a <pre>");
+  }
+  return stderr;
+}
 
 /**
  * Formats seconds as `m:ss` or `h:mm:ss`.
@@ -103,7 +112,7 @@ export class ProgressBar {
 
   constructor(options: ProgressBarOptions) {
     this.options = parseOptions(ProgressOptions, options, 'ProgressBar');
-    this.stream = this.options.stream ?? process.stderr;
+    this.stream = this.options.stream ?? defaultStream();
     this.tty = this.options.tty ?? Boolean(this.stream.isTTY);
     this.now = this.options.now ?? (() => performance.now());
     this.start = this.now();

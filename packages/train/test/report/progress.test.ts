@@ -56,3 +56,21 @@ it('without a terminal: plain lines every 10 % (or every plainIntervalMs) and a 
   expect(slow.chunks).toEqual(['2 1.333 it/s\n']);
   expect(() => new ProgressBar({ total: 10, colour: 'red' } as never)).toThrow(/unknown option 'colour'/);
 });
+
+it('writes to process.stderr by default, and without a process (a browser) asks for a stream', () => {
+  expect(() => new ProgressBar({ total: 1 })).not.toThrow();
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'process') as PropertyDescriptor;
+  Object.defineProperty(globalThis, 'process', { value: undefined, configurable: true, writable: true });
+  let error: unknown;
+  try {
+    new ProgressBar({ total: 1 });
+  } catch (e) {
+    error = e;
+  } finally {
+    Object.defineProperty(globalThis, 'process', saved);
+  }
+  expect(String(error)).toMatch(/OptionError: ProgressBar: option 'stream' is required here/);
+  const { chunks, stream } = fakeStream(false);
+  new ProgressBar({ total: 1, stream }).finish();
+  expect(chunks).toHaveLength(1);
+});
