@@ -10,7 +10,8 @@
  *   tsx bench/ab-step.ts --config A --switch lazyBest --kernels  # kernel counts and times of a step, off and on
  *
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
- * packages/solvers/src/internal/switches.ts); 'none' times the same code twice (noise floor).
+ * packages/solvers/src/internal/switches.ts, and `transposedOperands`, the wasm matmul's cache of
+ * transposed right operands); 'none' times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -23,6 +24,7 @@ import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainSt
 import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
+import { transposedOperands } from '../packages/core-layers/src/engine/fixes/wasm-batch-matmul.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -36,11 +38,22 @@ const nBatches = Number(flag('batches', '3'));
 const switchName = flag('switch', 'none');
 const kernels = args.includes('--kernels');
 
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches };
+const engineSwitches = {
+  /** wasm BatchMatMul: cache bᵀ of `a · bᵀ` products (core-layers/src/engine/fixes/wasm-batch-matmul.ts). */
+  get transposedOperands(): boolean {
+    return transposedOperands.enabled;
+  },
+  set transposedOperands(on: boolean) {
+    transposedOperands.enabled = on;
+    if (!on) transposedOperands.clear();
+  },
+};
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, transposedOperands: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
+  if (switchName === 'transposedOperands') engineSwitches.transposedOperands = on;
 };
 
 const solveOptions: DeqOptionsInput = {

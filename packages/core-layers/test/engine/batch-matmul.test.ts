@@ -96,3 +96,45 @@ describe('BatchMatMul on wasm: memory', () => {
     expect(Array.from(tf.matMul(a, b, true, true).dataSync())).toEqual([23, 31, 34, 46]);
   });
 });
+
+describe('wasm a · bᵀ reuses a cached bᵀ (transposedOperands)', () => {
+  it('gives the uncached result on every call, for new operands, after the operand is freed, and stays bounded without engine tensors', async () => {
+    await initBackend('wasm');
+    const { transposedOperands } = await import('../../src/engine/fixes/wasm-batch-matmul.js');
+    transposedOperands.clear();
+    const a = tf.randomNormal([16, 12], 0, 1, 'float32', 1);
+    const reference = (b: tf.Tensor) => tf.tidy(() => tf.matMul(a, tf.transpose(b)));
+    const before = tf.memory().numTensors;
+    for (let round = 0; round < 12; round++) {
+      // a fresh operand every round (data buffers may be reused by the heap), each used three times
+      const b = tf.randomNormal([12, 12], 0, 1, 'float32', 100 + round);
+      const expected = reference(b);
+      for (let use = 0; use < 3; use++) {
+        const got = tf.matMul(a, b, false, true);
+        expect(Array.from(got.dataSync())).toEqual(Array.from(expected.dataSync()));
+        got.dispose();
+      }
+      expected.dispose();
+      if (round % 2 === 0) b.dispose(); // freed sources are dropped at the next miss
+      else tf.dispose(b);
+      expect(transposedOperands.entries.size).toBeLessThanOrEqual(transposedOperands.capacity);
+    }
+    expect(tf.memory().numTensors).toBe(before); // the cached copies are not engine tensors
+    // a new tensor on a freed source's data never hits a stale entry
+    const b1 = tf.tensor2d(Array.from({ length: 144 }, (_, i) => i % 7), [12, 12]);
+    const r1 = tf.matMul(a, b1, false, true).dataSync().slice();
+    b1.dispose();
+    const b2 = tf.tensor2d(Array.from({ length: 144 }, (_, i) => i % 5), [12, 12]);
+    const r2 = tf.matMul(a, b2, false, true);
+    const e2 = reference(b2);
+    expect(Array.from(r2.dataSync())).toEqual(Array.from(e2.dataSync()));
+    expect(Array.from(r2.dataSync())).not.toEqual(Array.from(r1));
+    // the gradient of a cached product is unchanged
+    const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, false, true))))([a, b2]);
+    const gRef = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, tf.transpose(y)))))([a, b2]);
+    g.forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(Array.from(gRef[i].dataSync())));
+    tf.dispose([a, b2, r2, e2, ...g, ...gRef]);
+    transposedOperands.clear();
+    expect(transposedOperands.entries.size).toBe(0);
+  });
+});
