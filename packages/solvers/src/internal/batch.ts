@@ -95,6 +95,20 @@ export function readColumns(blocks: readonly tf.Tensor[]): Float32Array[] {
 }
 
 /**
+ * Runs `make` inside a tf.tidy and reads the columns it returns (see {@link readColumns}). Use
+ * this rather than returning readColumns' arrays from a tidy: tf.tidy walks whatever its function
+ * returns looking for tensors, element by element through typed arrays (~0.25 ms for 8 columns
+ * of 128 samples).
+ */
+export function readColumnsTidy(make: () => readonly tf.Tensor[]): Float32Array[] {
+  let out: Float32Array[] = [];
+  tf.tidy(() => {
+    out = readColumns(make());
+  });
+  return out;
+}
+
+/**
  * The device quantities of a convergence check (see {@link checkQuantities}), as [B, 1] blocks
  * for {@link readColumns}.
  */

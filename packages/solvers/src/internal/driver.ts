@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NonlinearAlgorithm, NonlinearMethod, StepInput, StepOutput } from '../algorithms/base.js';
 import type { TerminationSettings } from '../termination.js';
 import type { FixedPointMap, SolveResult } from '../types.js';
-import { checkColumns, flatMap, flattenBatch, readColumns, replace, unpackCheck, uploadMask } from './batch.js';
+import { checkColumns, flatMap, flattenBatch, readColumns, readColumnsTidy, replace, unpackCheck, uploadMask } from './batch.js';
 import { ConvergenceMonitor, type CheckDecision } from './monitor.js';
 import { solverSwitches } from './switches.js';
 
@@ -78,7 +78,7 @@ export function runNonlinear(
           state.r = replace(state.r, next.r);
         }
         const isCheck = k % settings.checkEvery === 0 || k === settings.maxiters;
-        const values = tf.tidy(() => readColumns([...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]));
+        const values = readColumnsTidy(() => [...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]);
         for (const t of next.reads) t.dispose();
         const readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
         const ownCount = values.length - readCount;

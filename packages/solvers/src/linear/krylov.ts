@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { asColumn, readColumns, replace, rowDot, uploadColumn } from '../internal/batch.js';
+import { asColumn, readColumns, readColumnsTidy, replace, rowDot, uploadColumn } from '../internal/batch.js';
 import { solveUpperTriangular } from '../internal/small-solve.js';
 
 /** Settings of the batched GMRES engine (internal). */
@@ -60,7 +60,7 @@ function gmresLoop(matvec: (v: tf.Tensor2D) => tf.Tensor2D, b: tf.Tensor2D, star
     const r = xIsZero ? b : tf.tidy(() => tf.sub(b, matvec(current)) as tf.Tensor2D);
     if (!xIsZero) matvecs += 1;
     const firstPass = tol === null;
-    const [beta32, bNorm] = tf.tidy(() => readColumns([tf.sqrt(rowDot(r, r)), ...(firstPass && r !== b ? [tf.sqrt(rowDot(b, b))] : [])]));
+    const [beta32, bNorm] = readColumnsTidy(() => [tf.sqrt(rowDot(r, r)), ...(firstPass && r !== b ? [tf.sqrt(rowDot(b, b))] : [])]);
     const beta = Float64Array.from(beta32);
     if (tol === null) {
       reference = Float64Array.from(bNorm ?? beta32);
@@ -122,7 +122,8 @@ function arnoldiCycle(
   for (let j = 0; j < m && open.some((o) => o === 1); j++) {
     steps += 1;
     // Modified Gram–Schmidt against this sample's basis; one host read per step for the column.
-    const { w, column } = tf.tidy(() => {
+    let column: Float32Array[] = [];
+    const w = tf.tidy(() => {
       let v = matvec(basis[j]);
       const h: tf.Tensor1D[] = [];
       for (let i = 0; i <= j; i++) {
@@ -130,7 +131,8 @@ function arnoldiCycle(
         v = tf.sub(v, tf.mul(basis[i], asColumn(hij))) as tf.Tensor2D;
         h.push(hij);
       }
-      return { w: v, column: readColumns([...h, tf.sqrt(rowDot(v, v))]) };
+      column = readColumns([...h, tf.sqrt(rowDot(v, v))]); // (not returned: tf.tidy would walk the arrays)
+      return v;
     });
     const nextScale = new Float32Array(batch);
     for (let s = 0; s < batch; s++) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { OptionError, parseOptions } from '@deqts/core-layers';
-import { checkInitialState, flattenBatch, readColumns, uploadColumn, uploadMask } from '../internal/batch.js';
+import { checkInitialState, flattenBatch, readColumnsTidy, uploadColumn, uploadMask } from '../internal/batch.js';
 import type { OdeFunction, SolveStatus } from '../types.js';
 import { OdeAlgorithm } from './algorithms.js';
 import { BatchIntegrator, type StepView } from './integrator.js';
@@ -136,7 +136,7 @@ export function solveOde(f: OdeFunction, u0: tf.Tensor, tspan: readonly [number,
       integrator.attempt(undefined, saved.size > 0 ? (before, after, accepted) => saved.record(before, after, accepted) : undefined);
     }
     const perSampleStatus = integrator.status.map((s) => s ?? 'maxiters');
-    const [finite] = tf.tidy(() => readColumns([tf.cast(tf.all(tf.isFinite(integrator.u), 1), 'float32')]));
+    const [finite] = readColumnsTidy(() => [tf.cast(tf.all(tf.isFinite(integrator.u), 1), 'float32')]);
     for (let b = 0; b < batch; b++) if (!finite[b]) perSampleStatus[b] = 'nonfinite';
     const severity: SolveStatus[] = ['nonfinite', 'diverged', 'stalled', 'maxiters'];
     const status = severity.find((s) => perSampleStatus.includes(s)) ?? 'success';

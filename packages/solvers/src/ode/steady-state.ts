@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkColumns, flatMap, flattenBatch, readColumns, replace, unpackCheck, uploadMask } from '../internal/batch.js';
+import { checkColumns, flatMap, flattenBatch, readColumnsTidy, replace, unpackCheck, uploadMask } from '../internal/batch.js';
 import { ConvergenceMonitor, type CheckDecision } from '../internal/monitor.js';
 import type { TerminationSettings } from '../termination.js';
 import type { FixedPointMap, SolveResult } from '../types.js';
@@ -66,7 +66,7 @@ export function runOdeSteadyState(
     const r0 = integrator.derivative();
     bestU = tf.keep(tf.clone(integrator.u));
     bestR = tf.keep(tf.clone(r0));
-    const first = tf.tidy(() => readColumns(checkColumns(r0, tf.add(integrator.u, r0) as tf.Tensor2D, settings)));
+    const first = readColumnsTidy(() => checkColumns(r0, tf.add(integrator.u, r0) as tf.Tensor2D, settings));
     let decision = monitor.check(unpackCheck(first, settings), integrator.attempts, nfe);
     const apply = (d: CheckDecision): void => {
       if (d.takeCurrent.some((v) => v === 1)) {
