@@ -216,8 +216,12 @@ export function makeDeq<Y = tf.Tensor>(
     }),
     forward: (x, ps, st) => {
       const rng = st.rng.clone();
+      // The solver summary (per-sample host arrays) stays out of the tidy's result: tf.tidy walks
+      // everything it returns looking for tensors, typed arrays element by element.
+      let summary: EquilibriumSolveSummary | null = null;
       const out = tidy(() => {
-        const r = deqForward(model, init, solver, opts, x, ps, st, zeroState, rng);
+        const { summary: s, ...r } = deqForward(model, init, solver, opts, x, ps, st, zeroState, rng);
+        summary = s;
         return { ...r, y: postprocess(r.z) };
       });
       const solution = DeepEquilibriumSolution({
@@ -226,7 +230,7 @@ export function makeDeq<Y = tf.Tensor>(
         residual: out.residual,
         jacobianLoss: out.jacobianLoss,
         nfe: out.nfe,
-        original: out.summary,
+        original: summary as unknown as EquilibriumSolveSummary,
       });
       return [out.y, { model: out.stModel, init: out.stInit, fixedDepth: st.fixedDepth, solution, rng }];
     },
