@@ -21,6 +21,7 @@
  * `--profile` adds the split of a training step into forward solve, adjoint (implicit backward)
  * and the rest, measured on the last batches.
  */
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AdaptiveMeanPool, Chain, Conv, Dense, FlattenLayer, GroupNorm, initBackend, NoOpLayer, Parallel, setup, testmode,
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     let n = 0;
     let peakRss = process.memoryUsage().rss;
     const trainStart = performance.now();
+    const trainCpu = process.cpuUsage();
     for (const batch of batches(data.train, { batchSize: BATCH, shuffle: true, rng, autoDispose: true })) {
       if (n >= nTrain) break;
       const [, loss, , next] = singleTrainStep(ts, lossFn, batch);
@@ -161,6 +163,8 @@ async function main(): Promise<void> {
       bar.tick(1, { loss: lossSum / n, fwd: fwdIt / n });
     }
     const trainSeconds = (performance.now() - trainStart) / 1000;
+    const cpu = process.cpuUsage(trainCpu);
+    const trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
     bar.finish({ loss: lossSum / n });
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const trainAdjointIterations = adjointCalls > 0 ? adjointIterations / adjointCalls : 0;
@@ -192,6 +196,10 @@ async function main(): Promise<void> {
       train_batches: n,
       train_s_per_epoch: +((trainSeconds / n) * epochBatches).toFixed(2),
       s_per_batch: +(trainSeconds / n).toFixed(4),
+      // CPU seconds of this process per batch: the engine is single-threaded, so on a machine
+      // shared with other jobs this approximates the wall time the batch would take alone.
+      cpu_s_per_batch: +(trainCpuSeconds / n).toFixed(4),
+      load_avg_1m: +loadavg()[0].toFixed(2),
       extrapolated: n < epochBatches,
       train_loss: +(lossSum / n).toFixed(4),
       test_samples: test.size,
