@@ -35,7 +35,7 @@ function setState(next: typeof state, detail = ''): void {
 worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
   const message = event.data;
   if (message.type === 'backends') {
-    fillBackends(message.available, message.unavailable);
+    fillBackends(message.available, message.notes, message.unavailable);
     setState('idle');
   } else if (message.type === 'state') {
     setState(message.state, message.backend ? `(backend: ${message.backend})` : '');

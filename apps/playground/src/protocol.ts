@@ -61,7 +61,13 @@ export type StepReport = {
 };
 
 export type FromWorker =
-  | { readonly type: 'backends'; readonly available: readonly BackendChoice[]; readonly unavailable: Readonly<Record<string, string>> }
+  | {
+      readonly type: 'backends';
+      readonly available: readonly BackendChoice[];
+      /** Remarks shown next to a backend's name, e.g. a software WebGL renderer. */
+      readonly notes: Readonly<Record<string, string>>;
+      readonly unavailable: Readonly<Record<string, string>>;
+    }
   | { readonly type: 'state'; readonly state: 'idle' | 'loading' | 'training' | 'stopped'; readonly backend?: string; readonly message?: string }
   | { readonly type: 'steps'; readonly reports: readonly StepReport[] }
   | { readonly type: 'solve'; readonly step: number; readonly solver: string; readonly trace: ResidualTrace; readonly iterations: readonly number[] }

@@ -56,9 +56,17 @@ export function applyDatasetDefaults(): void {
 }
 
 /** Lists the backends the worker could initialise; the others are shown disabled with the reason. */
-export function fillBackends(available: readonly BackendChoice[], unavailable: Readonly<Record<string, string>>): void {
+export function fillBackends(
+  available: readonly BackendChoice[],
+  notes: Readonly<Record<string, string>>,
+  unavailable: Readonly<Record<string, string>>,
+): void {
   const select = field.backend();
-  const options = available.map((name) => new Option(name, name));
+  const options = available.map((name) => {
+    const option = new Option(notes[name] ? `${name} (${notes[name].split(':')[0]})` : name, name);
+    if (notes[name]) option.title = notes[name];
+    return option;
+  });
   for (const [name, reason] of Object.entries(unavailable)) {
     const option = new Option(`${name} (unavailable)`, name);
     option.disabled = true;
