@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { rowDot, uploadColumn } from '../internal/batch.js';
+import { rowDotColumn, uploadColumn } from '../internal/batch.js';
 import { solveRegularizedSpd } from '../internal/small-solve.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -109,7 +109,8 @@ class AndersonMethod implements NonlinearMethod {
       this.mixed.shift()!.dispose();
     }
     // Inner products of the new difference with every stored one (itself last), then ⟨g_next, ΔG_new⟩.
-    const reads = [...this.dG.map((d) => rowDot(dG, d)), rowDot(rNext, dG)];
+    // [B, 1] blocks (keepDims): they join the host read without a reshape op each.
+    const reads = [...this.dG.map((d) => rowDotColumn(dG, d)), rowDotColumn(rNext, dG)];
     return { u: next, fu, r: rNext, reads };
   }
 

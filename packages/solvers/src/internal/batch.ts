@@ -41,6 +41,11 @@ export function rowDot(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
   return tf.sum(tf.mul(a, b), 1) as tf.Tensor1D;
 }
 
+/** Per-sample inner product of two [B, n] tensors → [B, 1] (a block for {@link readColumns}). */
+export function rowDotColumn(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.sum(tf.mul(a, b), 1, true) as tf.Tensor2D;
+}
+
 /** Per-sample norm → [B] ([B, 1] with `keepDims`): max-abs (`'inf'`) or RMS (`'l2'`). */
 export function rowNorm(x: tf.Tensor, kind: ResidualNorm): tf.Tensor1D;
 export function rowNorm(x: tf.Tensor, kind: ResidualNorm, keepDims: true): tf.Tensor2D;
