@@ -1,5 +1,5 @@
 /**
- * `pnpm docs` second half: fails (exit 1) when the built site under the given folder (default
+ * `pnpm run docs` second half: fails (exit 1) when the built site under the given folder (default
  * docs-site) has a broken local link or fragment, listing each one.
  */
 import { findBrokenLinks } from './check-links.js';

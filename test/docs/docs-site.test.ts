@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrokenLinks } from '../../scripts/docs/check-links.js';
 
-// `pnpm docs` = typedoc (typedoc.json: the four packages' API + README + docs/*.md guides) and
+// `pnpm run docs` = typedoc (typedoc.json: the four packages' API + README + docs/*.md guides) and
 // this link check. The test builds the site into a temporary folder exactly as the script does.
 describe('documentation site', () => {
   const out = mkdtempSync(join(tmpdir(), 'deqts-docs-'));

@@ -1,5 +1,5 @@
 // A small static server for the built playground (dist/) — also serves the documentation site
-// (docs-site/ at the repository root, built by `pnpm docs`) under /docs/, which the page links to.
+// (docs-site/ at the repository root, built by `pnpm run docs`) under /docs/, which the page links to.
 // Usage: tsx scripts/serve.ts [--port 5173] [--host 127.0.0.1]
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** The built page. */
 export const DIST = resolve(HERE, '../dist');
-/** Where `pnpm docs` writes the documentation site. */
+/** Where `pnpm run docs` writes the documentation site. */
 export const DOCS_SITE = resolve(HERE, '../../../docs-site');
 
 const TYPES: Record<string, string> = {
@@ -36,7 +36,7 @@ export function startServer(options: { port?: number; host?: string; dist?: stri
     const file = inDocs ? fileFor(docs, urlPath.slice('/docs'.length) || '/') : fileFor(dist, urlPath);
     if (!file) {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end(inDocs ? 'The documentation site is not built: run `npx -y pnpm@10 docs` at the repository root.\n' : 'Not found\n');
+      response.end(inDocs ? 'The documentation site is not built: run `npx -y pnpm@10 run docs` at the repository root.\n' : 'Not found\n');
       return;
     }
     response.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
@@ -65,5 +65,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const { url } = await startServer({ port: Number(flag('port') ?? process.env.PORT ?? 5173), host: flag('host') });
   console.log(`DEQ.ts playground: ${url}  (Ctrl+C stops the server)`);
-  if (!existsSync(DOCS_SITE)) console.log('The page links to /docs/; build it with `npx -y pnpm@10 docs`.');
+  if (!existsSync(DOCS_SITE)) console.log('The page links to /docs/; build it with `npx -y pnpm@10 run docs`.');
 }
