@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S npx tsx
 // deqts-experiment: reproduce the Skip DEQ / Continuous DEQ paper experiments.
 // Usage: deqts-experiment [--experiment mnist-dense|mnist-conv|cifar10-small|neural-ode] [--profile quick|paper] …
 import * as E from 'fp-ts/lib/Either.js';
