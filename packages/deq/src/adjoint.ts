@@ -9,6 +9,8 @@ export type AdjointOptions = {
   readonly maxiters: number;
   /** Stop when ‖(I − Jᵀ)λ − g‖ ≤ tol · ‖g‖ (RMS norms over the whole batch). Default 1e-5. */
   readonly tol: number;
+  /** GMRES only: Krylov vectors kept before a restart (memory: restart + 1 copies of z). Default 20. */
+  readonly restart?: number;
 };
 
 /** zod schema of {@link AdjointOptions} (all optional, with the defaults above). */
@@ -16,6 +18,7 @@ export const AdjointOptionsSchema = z.strictObject({
   method: z.enum(['gmres', 'fixedPoint']).default('gmres'),
   maxiters: z.number().int().positive().default(32),
   tol: z.number().positive().default(1e-5),
+  restart: z.number().int().positive().default(20),
 });
 
 const rms = (t: tf.Tensor | (() => tf.Tensor)): number => {
@@ -65,7 +68,7 @@ function gmresAdjoint(vjp: (v: tf.Tensor) => tf.Tensor, g: tf.Tensor, opts: Adjo
   let x = tf.zerosLike(g);
   let used = 0;
   let relResidual = 1;
-  const restart = Math.min(opts.maxiters, 20);
+  const restart = Math.min(opts.maxiters, opts.restart ?? 20);
   while (used < opts.maxiters) {
     const r0 = used === 0 ? tf.clone(g) : tf.tidy(() => tf.sub(g, apply(x)));
     const beta = Math.sqrt(dot(r0, r0));

@@ -13,7 +13,7 @@ export const DeqOptionsSchema = z.strictObject({
   solverOptions: z.record(z.string(), z.unknown()).default({}),
   jacobianRegularization: z.boolean().default(false),
   gradient: z.enum(['implicit', 'jfb', 'phantom']).default('implicit'),
-  adjoint: AdjointOptionsSchema.default({ method: 'gmres', maxiters: 32, tol: 1e-5 }),
+  adjoint: AdjointOptionsSchema.default({ method: 'gmres', maxiters: 32, tol: 1e-5, restart: 20 }),
   phantomSteps: z.number().int().positive().default(5),
   phantomDamping: z.number().positive().max(1).default(0.5),
 });

@@ -78,6 +78,21 @@ describeBackends('implicit differentiation', () => {
     for (const k of ['x', 'W', 'U'] as const) expectClose(replayed[k], fresh[k], 1e-6, `gradient of ${k}`);
   });
 
+  it("GMRES's restart option bounds the Krylov space: restarting every iteration converges slower on a non-normal system", () => {
+    const rng = new Xoshiro(4);
+    const J = tf.mul(tf.tensor2d(rng.normalArray(36), [6, 6]), 0.3);
+    const g = tf.tensor2d(rng.normalArray(12), [2, 6]);
+    const vjp = (v: tf.Tensor) => tf.matMul(v, J, false, true);
+    const residual = (restart: number) => {
+      const lambda = solveAdjoint(vjp, g, { method: 'gmres', maxiters: 6, tol: 1e-12, restart });
+      return tf.norm(tf.sub(tf.sub(lambda, vjp(lambda)), g)).dataSync()[0];
+    };
+    const full = residual(6);
+    const restarted = residual(1);
+    expect(full).toBeLessThan(1e-4); // 6 iterations span the whole 6-dimensional space
+    expect(restarted).toBeGreaterThan(10 * full);
+  });
+
   it('the fixed-point adjoint agrees with GMRES', () => {
     const J = tf.tensor2d([[0.3, 0.1], [-0.2, 0.4]]);
     const g = tf.tensor2d([[1, 2], [3, -1]]);
