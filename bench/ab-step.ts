@@ -14,16 +14,12 @@
  * transposed right operands); 'none' times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  Chain, Dense, FlattenLayer, initBackend, NoOpLayer, Parallel, setup, trainmode, treeDispose, updateState, WrappedFunction, Xoshiro,
-  type AnyLayer, type Params, type States,
-} from '@deqts/core-layers';
-import { Anderson, Broyden, type SteadyStateAlgorithm } from '@deqts/solvers';
-import { DeepEquilibriumNetwork, type DeqOptionsInput } from '@deqts/deq';
+import { initBackend, setup, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
 import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
 import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
+import { build, type ConfigName } from './lib/configs.js';
 import { transposedOperands } from '../packages/core-layers/src/engine/fixes/wasm-batch-matmul.js';
 
 const args = process.argv.slice(2);
@@ -56,19 +52,8 @@ const setSwitch = (on: boolean): void => {
   if (switchName === 'transposedOperands') engineSwitches.transposedOperands = on;
 };
 
-const solveOptions: DeqOptionsInput = {
-  reltol: 1e-3,
-  abstol: 1e-3,
-  maxiters: 30,
-  solverOptions: { terminationMode: 'relNorm', norm: 'l2' },
-  adjoint: { method: 'gmres', tol: 1e-3, maxiters: 30 },
-};
-const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
-function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb'): AnyLayer {
-  const f = Chain(Parallel(add, Dense(128, 128, { useBias: false }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
-  return Chain(FlattenLayer(), Dense(784, 128), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10));
-}
-const model = config === 'B' ? mlpDeq(new Broyden(), 'implicit') : config === 'C' ? mlpDeq(new Anderson(), 'jfb') : mlpDeq(new Anderson(), 'implicit');
+if (!['A', 'B', 'C'].includes(config)) throw new Error(`--config must be A, B or C, got '${config}'`);
+const { model } = build(config as ConfigName);
 
 await initBackend('wasm');
 const data = loadMnist();

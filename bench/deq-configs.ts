@@ -23,16 +23,11 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  AdaptiveMeanPool, Chain, Conv, Dense, FlattenLayer, GroupNorm, initBackend, NoOpLayer, Parallel, setup, testmode,
-  tidy, trainmode, updateState, WrappedFunction, Xoshiro, type AnyLayer, type Params, type States,
-} from '@deqts/core-layers';
-import { Anderson, Broyden, type SteadyStateAlgorithm } from '@deqts/solvers';
-import { DeepEquilibriumNetwork, type DeqOptionsInput } from '@deqts/deq';
+import { initBackend, setup, testmode, tidy, trainmode, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
 import { adam, batches, crossEntropy, findSolutions, loadMnist, ProgressBar, singleTrainStep, subset, TrainState, type Batch } from '@deqts/train';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
+import { build, type ConfigName } from './lib/configs.js';
 
-type ConfigName = 'A' | 'B' | 'C' | 'D' | 'E';
 const ALL: readonly ConfigName[] = ['A', 'B', 'C', 'E', 'D'];
 
 const args = process.argv.slice(2);
@@ -51,52 +46,6 @@ const BATCH = 128;
 for (const c of configs) if (!ALL.includes(c)) throw new Error(`unknown config '${c}' (use A, B, C, D, E)`);
 if (!(batchLimit > 0)) throw new Error('--batches must be a positive number');
 
-/** TorchDEQ's "1e-3 relative, at most 30 iterations". */
-const solveOptions: DeqOptionsInput = {
-  reltol: 1e-3,
-  abstol: 1e-3,
-  maxiters: 30,
-  solverOptions: { terminationMode: 'relNorm', norm: 'l2' },
-  // The implicit backward solves (I − Jᵀ)λ = g to the same 1e-3 relative tolerance within 30
-  // iterations (TorchDEQ's b_tol / b_max_iter of the reference runs).
-  adjoint: { method: 'gmres', tol: 1e-3, maxiters: 30 },
-};
-
-const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
-
-function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb'): AnyLayer {
-  const f = Chain(Parallel(add, Dense(128, 128, { useBias: false }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
-  return Chain(FlattenLayer(), Dense(784, 128), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10));
-}
-
-function convDeq(): AnyLayer {
-  const f = Chain(
-    Parallel(add, Chain(Conv([3, 3], 16, 16, { padding: 1 }), GroupNorm(16, 4)), NoOpLayer()),
-    WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'),
-  );
-  return Chain(
-    Conv([3, 3], 1, 16, { padding: 1 }),
-    DeepEquilibriumNetwork(f, new Anderson(), { ...solveOptions, gradient: 'implicit' }),
-    AdaptiveMeanPool([4, 4]),
-    FlattenLayer(),
-    Dense(256, 10),
-  );
-}
-
-function build(c: ConfigName): { model: AnyLayer; fixedDepth: number } {
-  switch (c) {
-    case 'A':
-      return { model: mlpDeq(new Anderson(), 'implicit'), fixedDepth: 0 };
-    case 'B':
-      return { model: mlpDeq(new Broyden(), 'implicit'), fixedDepth: 0 };
-    case 'C':
-      return { model: mlpDeq(new Anderson(), 'jfb'), fixedDepth: 0 };
-    case 'E':
-      return { model: mlpDeq(new Anderson(), 'implicit'), fixedDepth: 5 };
-    case 'D':
-      return { model: convDeq(), fixedDepth: 0 };
-  }
-}
 
 /** Mean per-sample solver iterations and the batch's function evaluations of the DEQ. */
 function solveStats(st: States): { iterations: number; nfe: number } {
