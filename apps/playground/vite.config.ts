@@ -1,8 +1,8 @@
 import { defineConfig } from 'vite';
 import { mnistSubsetPlugin } from './build/mnist-subset.js';
 
-// The page shows errors as `${error.name}: ${error.message}` and DEQ.ts's error classes take
-// their name from the class (`new.target.name`), so minification must keep class names.
+// The page shows errors as `${error.name}: ${error.message}`. DEQ.ts's error classes spell their
+// names out (test/qa/minified-error-names.test.ts); keepNames also keeps the app's own.
 const keepNames = { output: { keepNames: true } };
 
 // Relative asset URLs (base './'), so the built page works from any folder or path prefix.

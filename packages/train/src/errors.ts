@@ -13,6 +13,8 @@ import { DeqtsError } from '@deqts/core-layers';
  * ```
  */
 export class CheckpointError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'CheckpointError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('checkpoint', detail, layerPath);
   }
@@ -29,6 +31,8 @@ export class CheckpointError extends DeqtsError {
  * ```
  */
 export class DataError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'DataError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('data', detail, layerPath);
   }
@@ -45,6 +49,8 @@ export class DataError extends DeqtsError {
  * ```
  */
 export class TrainingError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'TrainingError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('training', detail, layerPath);
   }

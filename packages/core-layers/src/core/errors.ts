@@ -22,7 +22,8 @@ export class DeqtsError extends Error {
 
   constructor(code: string, detail: string, layerPath: readonly string[] = []) {
     super(DeqtsError.format(detail, layerPath));
-    this.name = new.target.name;
+    // subclasses spell their name out as a field (minifiers rename classes); this is the fallback
+    this.name = new.target === DeqtsError ? 'DeqtsError' : new.target.name;
     this.code = code;
     this.detail = detail;
     this.layerPath = layerPath;
@@ -53,6 +54,8 @@ export class DeqtsError extends Error {
  * ```
  */
 export class ShapeError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'ShapeError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('shape', detail, layerPath);
   }
@@ -69,6 +72,8 @@ export class ShapeError extends DeqtsError {
  * ```
  */
 export class OptionError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'OptionError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('option', detail, layerPath);
   }
@@ -86,6 +91,8 @@ export class OptionError extends DeqtsError {
  * ```
  */
 export class StateStructureError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'StateStructureError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('state', detail, layerPath);
   }
@@ -101,6 +108,8 @@ export class StateStructureError extends DeqtsError {
  * ```
  */
 export class GradientError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'GradientError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('gradient', detail, layerPath);
   }
@@ -116,6 +125,8 @@ export class GradientError extends DeqtsError {
  * ```
  */
 export class BackendError extends DeqtsError {
+  /** The class name, spelled out so that minified bundles keep it. */
+  override name = 'BackendError';
   constructor(detail: string, layerPath: readonly string[] = []) {
     super('backend', detail, layerPath);
   }
