@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { range } from './common.js';
 
 type Affine = (x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 type Plain = (x: tf.Tensor) => tf.Tensor;
@@ -12,9 +13,6 @@ export function gradientRecorded(): boolean {
   const depth = (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth;
   return typeof depth !== 'number' || depth > 0;
 }
-
-/** All axes but the last (channel) one. */
-const leadingAxes = (rank: number): number[] => Array.from({ length: rank - 1 }, (_, i) => i);
 
 /**
  * Normalised x̂ of a channels-last x, statistics per sample and group over every position and the
@@ -61,7 +59,7 @@ export function groupNormalizer(groups: number, epsilon: number, affine: boolean
         value: tf.add(tf.mul(tf.reshape(xhat, x.shape), scale), bias),
         gradFunc: (dy: tf.Tensor, [xs, sc, xhatSaved, rstdSaved]: tf.Tensor[]) => {
           const { xhat: xh, rstd: rs } = gradientRecorded() ? normalizeGrouped(xs, groups, epsilon) : { xhat: xhatSaved, rstd: rstdSaved };
-          const axes = leadingAxes(dy.rank);
+          const axes = range(dy.rank - 1);
           return [
             inputGradient(tf.reshape(tf.mul(dy, sc), xh.shape), xh, rs, dy.shape),
             tf.sum(tf.mul(dy, tf.reshape(xh, dy.shape)), axes),
