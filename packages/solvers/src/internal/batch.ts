@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '@deqts/core-layers';
 import type { ResidualNorm, TerminationSettings } from '../termination.js';
 import { checkQuantities, type CheckValues } from '../termination.js';
+import { solverSwitches } from './switches.js';
 
 /*
  * Batched helpers. Solvers work on states flattened to [B, n]: row b is sample b. Every
@@ -74,14 +75,25 @@ export function uploadMask(flags: ArrayLike<boolean | number>, width: number): t
   return tf.tensor2d(data, [flags.length, width], 'bool');
 }
 
+/** Backends whose reads are plain synchronous copies from host memory (no device to wait for). */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
 /**
- * Reads several per-sample quantities to the host in one transfer (one device sync) and returns
- * them as [B] Float32Arrays, in order. Each block is a [B] column or a [B, c] group of c columns
- * (what a reduction with keepDims gives): [B, c] blocks join the transfer without a reshape op.
+ * Reads several per-sample quantities to the host and returns them as [B] Float32Arrays, in
+ * order. Each block is a [B] column or a [B, c] group of c columns (what a reduction with keepDims
+ * gives). On device backends (webgl, webgpu, tensorflow) the blocks are packed into one tensor and
+ * read in one transfer (one device sync); on cpu and wasm, where a read is a plain copy, each
+ * block is read on its own: packing would cost a concat op (a JavaScript loop on wasm, ~80 µs
+ * per solver iteration for ten [128, 1] blocks) to save nothing.
  */
 export function readColumns(blocks: readonly tf.Tensor[]): Float32Array[] {
   if (blocks.length === 0) return [];
   const batch = blocks[0].shape[0];
+  if (solverSwitches.separateReads && HOST_BACKENDS.has(tf.getBackend())) {
+    const out: Float32Array[] = [];
+    for (const block of blocks) unpackRows(block.dataSync() as Float32Array, batch, block.size / batch, out);
+    return out;
+  }
   const widths = blocks.map((b) => (b.rank === 1 ? 1 : b.size / batch));
   const total = widths.reduce((a, w) => a + w, 0);
   const packed = tf.tidy(() => {
@@ -90,10 +102,14 @@ export function readColumns(blocks: readonly tf.Tensor[]): Float32Array[] {
   });
   const data = packed.dataSync() as Float32Array;
   if (!blocks.includes(packed)) packed.dispose();
-  const out: Float32Array[] = [];
-  for (let j = 0; j < total; j++) {
+  return unpackRows(data, batch, total, []);
+}
+
+/** Appends the `width` columns of a row-major [batch, width] array to `out`, each as a new [batch] array. */
+function unpackRows(data: Float32Array, batch: number, width: number, out: Float32Array[]): Float32Array[] {
+  for (let j = 0; j < width; j++) {
     const col = new Float32Array(batch);
-    for (let b = 0; b < batch; b++) col[b] = data[b * total + j];
+    for (let b = 0; b < batch; b++) col[b] = data[b * width + j];
     out.push(col);
   }
   return out;

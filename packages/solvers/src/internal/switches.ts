@@ -6,4 +6,6 @@
 export const solverSwitches = {
   /** Track each sample's best iterate lazily (select rows only when a sample stops improving). */
   lazyBest: true,
+  /** On cpu/wasm, read per-sample columns block by block instead of packing them with a concat. */
+  separateReads: true,
 };
