@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
 import { rowDotColumn, uploadColumn } from '../internal/batch.js';
-import { solveRegularizedSpd } from '../internal/small-solve.js';
+import { solveRegularizedSpd, SpdWorkspace } from '../internal/small-solve.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
 const fields = {
@@ -78,6 +78,7 @@ class AndersonMethod implements NonlinearMethod {
   private readonly proj: Float64Array[];
   private gamma: tf.Tensor2D[] = [];
   private dropped = false;
+  private readonly work: SpdWorkspace;
 
   constructor(
     private readonly ctx: NonlinearContext,
@@ -86,6 +87,7 @@ class AndersonMethod implements NonlinearMethod {
     const m = settings.memory;
     this.gram = Array.from({ length: ctx.batch }, () => new Float64Array(m * m));
     this.proj = Array.from({ length: ctx.batch }, () => new Float64Array(m));
+    this.work = new SpdWorkspace(m);
   }
 
   init(): void {}
@@ -137,9 +139,7 @@ class AndersonMethod implements NonlinearMethod {
       // c_j = ⟨g_next, ΔG_j⟩ = ⟨g_prev, ΔG_j⟩ + ⟨ΔG_new, ΔG_j⟩ for the older columns.
       for (let j = 0; j < last; j++) proj[j] += gram[last * m + j];
       proj[last] = values[k][b];
-      const system = new Float64Array(k * k);
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) system[i * k + j] = gram[i * m + j];
-      const gamma = solveRegularizedSpd(system, proj.subarray(0, k), k, lambda);
+      const gamma = solveRegularizedSpd(gram, m, proj, k, lambda, this.work);
       if (gamma) for (let j = 0; j < k; j++) gammaHost[j][b] = gamma[j];
     }
     for (const g of this.gamma) g.dispose();
