@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { rowDotColumn, uploadColumn } from '../internal/batch.js';
+import { rowDotColumn, selectRunning, uploadColumn } from '../internal/batch.js';
 import { solveRegularizedSpd, SpdWorkspace } from '../internal/small-solve.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -92,13 +92,13 @@ class AndersonMethod implements NonlinearMethod {
 
   init(): void {}
 
-  step({ u, r, active }: StepInput): StepOutput {
+  step({ u, r, active, activeHost }: StepInput): StepOutput {
     const beta = this.settings.damping;
     let candidate = beta === 1 ? tf.add(u, r) : tf.add(u, tf.mul(r, beta));
     this.gamma.forEach((g, j) => {
       candidate = tf.sub(candidate, tf.mul(this.mixed[j], g));
     });
-    const next = tf.where(active, candidate, u) as tf.Tensor2D;
+    const next = selectRunning(active, activeHost, candidate as tf.Tensor2D, u);
     const fu = this.ctx.evaluate(next);
     const rNext = tf.sub(fu, next) as tf.Tensor2D;
     const dG = tf.keep(tf.sub(rNext, r) as tf.Tensor2D);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { asColumn, rowDot } from '../internal/batch.js';
+import { asColumn, rowDot, selectRunning } from '../internal/batch.js';
 import { backtrackingSearch } from '../internal/line-search.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -155,7 +155,7 @@ class BroydenMethod implements NonlinearMethod {
       fu = found.fu;
       lambda = found.step;
     } else {
-      next = tf.where(active, tf.add(u, damping === 1 ? d : tf.mul(d, damping)), u) as tf.Tensor2D;
+      next = selectRunning(active, activeHost, tf.add(u, damping === 1 ? d : tf.mul(d, damping)) as tf.Tensor2D, u);
       fu = this.ctx.evaluate(next);
     }
     const rNext = tf.sub(fu, next) as tf.Tensor2D;

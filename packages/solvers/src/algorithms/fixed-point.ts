@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
+import { selectRunning } from '../internal/batch.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
 const fields = {
@@ -51,8 +52,8 @@ export class FixedPointIteration extends NonlinearAlgorithm<{ readonly damping: 
     const beta = this.options.damping;
     return {
       init: () => undefined,
-      step: ({ u, r, active }: StepInput): StepOutput => {
-        const next = tf.where(active, beta === 1 ? tf.add(u, r) : tf.add(u, tf.mul(r, beta)), u) as tf.Tensor2D;
+      step: ({ u, r, active, activeHost }: StepInput): StepOutput => {
+        const next = selectRunning(active, activeHost, (beta === 1 ? tf.add(u, r) : tf.add(u, tf.mul(r, beta))) as tf.Tensor2D, u);
         return { u: next, fu: ctx.evaluate(next) };
       },
       dispose: () => undefined,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions, TerminationSettings } from '../termination.js';
+import { selectRunning } from '../internal/batch.js';
 import { makeJvp, type JvpMode } from '../internal/jvp.js';
 import { backtrackingSearch } from '../internal/line-search.js';
 import { batchedGmres } from '../linear/krylov.js';
@@ -159,7 +160,7 @@ class NewtonMethod implements NonlinearMethod {
       const found = backtrackingSearch(this.ctx.evaluate, u, r, direction, active, activeHost, damping, maxBacktracks);
       return { u: found.u, fu: found.fu };
     }
-    const next = tf.where(active, tf.add(u, damping === 1 ? direction : tf.mul(direction, damping)), u) as tf.Tensor2D;
+    const next = selectRunning(active, activeHost, tf.add(u, damping === 1 ? direction : tf.mul(direction, damping)) as tf.Tensor2D, u);
     return { u: next, fu: this.ctx.evaluate(next) };
   }
 

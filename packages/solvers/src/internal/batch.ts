@@ -65,6 +65,16 @@ export function uploadColumn(values: ArrayLike<number>): tf.Tensor2D {
 }
 
 /**
+ * Row b of `stepped` where sample b is still running, of `frozen` where it has stopped (per-sample
+ * freezing). While every sample runs (most iterations) this is `stepped` itself: no select op and
+ * none of the three broadcast copies tf.where makes of equally shaped operands.
+ */
+export function selectRunning(active: tf.Tensor2D, activeHost: Uint8Array, stepped: tf.Tensor2D, frozen: tf.Tensor2D): tf.Tensor2D {
+  if (solverSwitches.skipAllActiveSelect && activeHost.every((a) => a === 1)) return stepped;
+  return tf.where(active, stepped, frozen) as tf.Tensor2D;
+}
+
+/**
  * Host row flags → a full [B, width] bool mask for tf.where over rows. Built on the host: on the
  * wasm backend, tf.where with a broadcast [B, 1] condition tiles it in JavaScript (~13 ms for
  * [128, 1024], 15× the select itself), while uploading the full mask costs ~0.25 ms.

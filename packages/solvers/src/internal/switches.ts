@@ -8,4 +8,6 @@ export const solverSwitches = {
   lazyBest: true,
   /** On cpu/wasm, read per-sample columns block by block instead of packing them with a concat. */
   separateReads: true,
+  /** Skip the per-sample freezing select while every sample is still running. */
+  skipAllActiveSelect: true,
 };
