@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { asColumn, rowDot, selectRunning } from '../internal/batch.js';
+import { asColumn, rowDot, rowDotColumn, selectRunning } from '../internal/batch.js';
 import { backtrackingSearch } from '../internal/line-search.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -120,8 +120,8 @@ const SKIP_COSINE = 1e-4;
 
 class BroydenMethod implements NonlinearMethod {
   private readonly a: tf.Tensor2D[] = [];
-  private readonly d: tf.Tensor2D[] = [];
-  private readonly dInvNorm2: tf.Tensor2D[] = []; // [B, 1]: 1/‖dⱼ‖² (0 for a zero dⱼ)
+  /** dⱼ/‖dⱼ‖² (a zero row for a zero dⱼ): pre-scaled, so applying a factor is one dot and one axpy. */
+  private readonly dScaled: tf.Tensor2D[] = [];
   private direction: tf.Tensor2D | null = null;
 
   constructor(
@@ -136,9 +136,8 @@ class BroydenMethod implements NonlinearMethod {
   /** z = H x, applying the stored factors oldest first. */
   private applyInverse(x: tf.Tensor2D): tf.Tensor2D {
     let z: tf.Tensor2D = x;
-    for (let j = 0; j < this.d.length; j++) {
-      const coef = tf.mul(asColumn(rowDot(this.d[j], z)), this.dInvNorm2[j]);
-      z = tf.add(z, tf.mul(this.a[j], coef)) as tf.Tensor2D;
+    for (let j = 0; j < this.dScaled.length; j++) {
+      z = tf.add(z, tf.mul(this.a[j], rowDotColumn(this.dScaled[j], z))) as tf.Tensor2D;
     }
     return z;
   }
@@ -174,12 +173,10 @@ class BroydenMethod implements NonlinearMethod {
     const aNew = tf.mul(residualPart, asColumn(scale)) as tf.Tensor2D;
     const nextDirection = tf.add(z, tf.mul(aNew, asColumn(tf.mul(dz, invDd)))) as tf.Tensor2D;
     this.a.push(tf.keep(aNew));
-    this.d.push(tf.keep(tf.clone(d)));
-    this.dInvNorm2.push(tf.keep(asColumn(invDd)));
+    this.dScaled.push(tf.keep(tf.mul(d, asColumn(invDd)) as tf.Tensor2D));
     if (this.a.length > this.settings.memory) {
       this.a.shift()!.dispose();
-      this.d.shift()!.dispose();
-      this.dInvNorm2.shift()!.dispose();
+      this.dScaled.shift()!.dispose();
     }
     this.direction = tf.keep(nextDirection);
     d.dispose();
@@ -187,11 +184,10 @@ class BroydenMethod implements NonlinearMethod {
   }
 
   dispose(): void {
-    for (const t of [...this.a, ...this.d, ...this.dInvNorm2]) t.dispose();
+    for (const t of [...this.a, ...this.dScaled]) t.dispose();
     this.direction?.dispose();
     this.a.length = 0;
-    this.d.length = 0;
-    this.dInvNorm2.length = 0;
+    this.dScaled.length = 0;
     this.direction = null;
   }
 }
