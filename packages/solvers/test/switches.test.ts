@@ -51,8 +51,12 @@ function solveBoth(name: keyof typeof solverSwitches, run: () => { u: tf.Tensor;
   }
 }
 
+// fusedAnderson reorders float32 sums (SIMD partial sums): fused-anderson.test.ts compares it to
+// the op path to a tolerance instead.
+const EXACT = (Object.keys(solverSwitches) as (keyof typeof solverSwitches)[]).filter((name) => name !== 'fusedAnderson');
+
 describeBackends('internal performance switches leave results unchanged', () => {
-  for (const name of Object.keys(solverSwitches) as (keyof typeof solverSwitches)[]) {
+  for (const name of EXACT) {
     it(`${name}: same iterates, residuals, statuses and counts for every root finder, checking every step or every 3rd`, () => {
       const p = problem(8);
       for (const [label, make] of ALGORITHMS) {

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { rowDotColumn, selectRunning, uploadColumn } from '../internal/batch.js';
+import { rowDotColumn, selectRunning, unpackRows, uploadColumn } from '../internal/batch.js';
+import { andersonMix, andersonPost, fusedAndersonAvailable, POST_EXTRA_COLUMNS } from '../internal/fused/anderson-kernels.js';
+import { hostChecks } from '../internal/host-checks.js';
+import { solverSwitches } from '../internal/switches.js';
 import { solveRegularizedSpd, SpdWorkspace } from '../internal/small-solve.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -76,7 +79,8 @@ class AndersonMethod implements NonlinearMethod {
   /** Per sample: row-major Gram of the stored ΔG columns (capacity m×m) and c = ΔGᵀ g. */
   private readonly gram: Float64Array[];
   private readonly proj: Float64Array[];
-  private gamma: tf.Tensor2D[] = [];
+  /** γⱼ per sample for the next step's mixing (host; uploaded by the step). */
+  private gamma: Float32Array[] = [];
   private dropped = false;
   private readonly work: SpdWorkspace;
 
@@ -92,17 +96,53 @@ class AndersonMethod implements NonlinearMethod {
 
   init(): void {}
 
-  step({ u, r, active, activeHost }: StepInput): StepOutput {
+  step(input: StepInput): StepOutput {
+    return solverSwitches.fusedAnderson && fusedAndersonAvailable() ? this.fusedStep(input) : this.opStep(input);
+  }
+
+  /** The step as tfjs ops (every backend). */
+  private opStep({ u, r, active, activeHost }: StepInput): StepOutput {
     const beta = this.settings.damping;
     let candidate = beta === 1 ? tf.add(u, r) : tf.add(u, tf.mul(r, beta));
     this.gamma.forEach((g, j) => {
-      candidate = tf.sub(candidate, tf.mul(this.mixed[j], g));
+      candidate = tf.sub(candidate, tf.mul(this.mixed[j], uploadColumn(g)));
     });
     const next = selectRunning(active, activeHost, candidate as tf.Tensor2D, u);
     const fu = this.ctx.evaluate(next);
     const rNext = tf.sub(fu, next) as tf.Tensor2D;
     const dG = tf.keep(tf.sub(rNext, r) as tf.Tensor2D);
     const mixedNew = tf.keep(tf.add(tf.sub(next, u), beta === 1 ? dG : tf.mul(dG, beta)) as tf.Tensor2D);
+    this.remember(dG, mixedNew);
+    // Inner products of the new difference with every stored one (itself last), then ⟨g_next, ΔG_new⟩.
+    // [B, 1] blocks (keepDims): they join the host read without a reshape op each.
+    const reads = [...this.dG.map((d) => rowDotColumn(dG, d)), rowDotColumn(rNext, dG)];
+    return { u: next, fu, r: rNext, reads };
+  }
+
+  /** The same step with the vector work in two fused wasm kernels (see internal/fused). */
+  private fusedStep({ u, r, activeHost }: StepInput): StepOutput {
+    const beta = this.settings.damping;
+    const batch = this.ctx.batch;
+    const gamma = new Float32Array(this.gamma.length * batch);
+    this.gamma.forEach((g, j) => gamma.set(g, j * batch));
+    const next = andersonMix(u, r, this.mixed, gamma, activeHost, beta);
+    const fu = this.ctx.evaluate(next);
+    // The differences that stay in memory after this step, oldest first (the new one is appended).
+    const kept = this.dG.slice(this.dG.length === this.settings.memory ? 1 : 0);
+    const k = kept.length;
+    const [rNext, dG, mixedNew, stats] = andersonPost(next, fu, r, u, kept, beta);
+    tf.keep(dG);
+    tf.keep(mixedNew);
+    this.remember(dG, mixedNew);
+    const columns = unpackRows(stats.dataSync() as Float32Array, batch, k + POST_EXTRA_COLUMNS);
+    // Gram entries with the kept differences, ⟨ΔG, ΔG⟩, ⟨r', ΔG⟩: what opStep reads.
+    const hostReads = columns.slice(0, k + 2);
+    const [rr, ff, maxR, maxF] = columns.slice(k + 2);
+    return { u: next, fu, r: rNext, reads: [], hostReads, checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
+  }
+
+  /** Appends a difference pair to the history, dropping the oldest beyond `memory`. */
+  private remember(dG: tf.Tensor2D, mixedNew: tf.Tensor2D): void {
     this.dG.push(dG);
     this.mixed.push(mixedNew);
     this.dropped = this.dG.length > this.settings.memory;
@@ -110,10 +150,6 @@ class AndersonMethod implements NonlinearMethod {
       this.dG.shift()!.dispose();
       this.mixed.shift()!.dispose();
     }
-    // Inner products of the new difference with every stored one (itself last), then ⟨g_next, ΔG_new⟩.
-    // [B, 1] blocks (keepDims): they join the host read without a reshape op each.
-    const reads = [...this.dG.map((d) => rowDotColumn(dG, d)), rowDotColumn(rNext, dG)];
-    return { u: next, fu, r: rNext, reads };
   }
 
   receive(values: readonly Float32Array[]): void {
@@ -142,12 +178,11 @@ class AndersonMethod implements NonlinearMethod {
       const gamma = solveRegularizedSpd(gram, m, proj, k, lambda, this.work);
       if (gamma) for (let j = 0; j < k; j++) gammaHost[j][b] = gamma[j];
     }
-    for (const g of this.gamma) g.dispose();
-    this.gamma = gammaHost.map((g) => tf.keep(uploadColumn(g)));
+    this.gamma = gammaHost;
   }
 
   dispose(): void {
-    for (const t of [...this.dG, ...this.mixed, ...this.gamma]) t.dispose();
+    for (const t of [...this.dG, ...this.mixed]) t.dispose();
     this.dG.length = 0;
     this.mixed.length = 0;
     this.gamma = [];

@@ -31,6 +31,14 @@ export type StepOutput = {
   /** f(u) − u, when the method computed it anyway (the driver forms it otherwise). */
   readonly r?: tf.Tensor2D;
   readonly reads?: readonly tf.Tensor[];
+  /** Values for `receive` the method already has on the host (instead of `reads`). */
+  readonly hostReads?: readonly Float32Array[];
+  /**
+   * The convergence check's per-sample quantities for the new state, already on the host, in the
+   * order the driver's own check computes them (norm of r, then the reference norm of f(u) and
+   * max |r| where the termination mode needs them); the driver computes them when absent.
+   */
+  readonly checks?: readonly Float32Array[];
 };
 
 /**

@@ -116,7 +116,7 @@ export function readColumns(blocks: readonly tf.Tensor[]): Float32Array[] {
 }
 
 /** Appends the `width` columns of a row-major [batch, width] array to `out`, each as a new [batch] array. */
-function unpackRows(data: Float32Array, batch: number, width: number, out: Float32Array[]): Float32Array[] {
+export function unpackRows(data: Float32Array, batch: number, width: number, out: Float32Array[] = []): Float32Array[] {
   for (let j = 0; j < width; j++) {
     const col = new Float32Array(batch);
     for (let b = 0; b < batch; b++) col[b] = data[b * width + j];

@@ -78,11 +78,19 @@ export function runNonlinear(
           state.r = replace(state.r, next.r);
         }
         const isCheck = k % settings.checkEvery === 0 || k === settings.maxiters;
-        const values = readColumnsTidy(() => [...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]);
+        let values: Float32Array[];
+        let readCount: number;
+        if (next.hostReads) {
+          const own = !isCheck ? [] : (next.checks ?? readColumnsTidy(() => checkColumns(state.r, state.fu, settings)));
+          values = [...own, ...next.hostReads];
+          readCount = next.hostReads.length;
+        } else {
+          values = readColumnsTidy(() => [...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]);
+          readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
+        }
         for (const t of next.reads) t.dispose();
-        const readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
         const ownCount = values.length - readCount;
-        if (next.reads.length > 0) current.receive?.(values.slice(ownCount));
+        if (next.reads.length > 0 || next.hostReads) current.receive?.(values.slice(ownCount));
         if (!isCheck) continue;
         decision = monitor.check(unpackCheck(values.slice(0, ownCount), settings), iterationOf(k), nfe);
         apply(decision, iterated);
@@ -244,14 +252,17 @@ class BestTracker {
 }
 
 /** Runs a step inside a tidy, keeping its outputs (and the new residual) alive. */
-function keepStep(step: () => StepOutput): { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; reads: readonly tf.Tensor[] } {
-  let result: { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; reads: readonly tf.Tensor[] } | null = null;
+type KeptStep = { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D; reads: readonly tf.Tensor[]; hostReads?: readonly Float32Array[]; checks?: readonly Float32Array[] };
+
+function keepStep(step: () => StepOutput): KeptStep {
+  let result: KeptStep | null = null;
+  // Host arrays leave through a closure, not the tidy's result (tidy would walk them element by element).
   tf.tidy(() => {
     const out = step();
     const r = out.r ?? (tf.sub(out.fu, out.u) as tf.Tensor2D);
     const reads = out.reads ?? [];
     for (const t of [out.u, out.fu, r, ...reads]) tf.keep(t);
-    result = { u: out.u, fu: out.fu, r, reads };
+    result = { u: out.u, fu: out.fu, r, reads, hostReads: out.hostReads, checks: out.checks };
   });
   return result!;
 }

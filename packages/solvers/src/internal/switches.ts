@@ -10,4 +10,10 @@ export const solverSwitches = {
   separateReads: true,
   /** Skip the per-sample freezing select while every sample is still running. */
   skipAllActiveSelect: true,
+  /**
+   * On wasm, run Anderson's per-iteration vector work as two fused kernels
+   * (internal/fused/anderson-kernels.ts). Not bit-identical to the op path (float32 sums in a
+   * different order): tested to a tolerance instead of exactly.
+   */
+  fusedAnderson: true,
 };

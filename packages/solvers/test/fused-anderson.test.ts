@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@deqts/core-layers';
+import { Anderson, solveSteadyState } from '@deqts/solvers';
+import { andersonMix, andersonPost, fusedAndersonAvailable, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
+import { WASM_BASE64 } from '../src/internal/fused/anderson-wasm.js';
+import { solverSwitches } from '../src/internal/switches.js';
+import { compileWat } from '../../../scripts/kernels/compile-wat.js';
+
+// The fused Anderson kernels (wasm backend only) against the same arithmetic as tfjs ops, and
+// whole solves with the fused path against the op path.
+
+const dataIds = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+
+function rand(shape: [number, number], seed: number): tf.Tensor2D {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor2D;
+}
+
+function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(a, b)), tf.add(tf.abs(b), 1e-3))).dataSync()[0]);
+}
+
+describe('fused Anderson kernels [wasm]', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('the embedded module is anderson.wat compiled (run scripts/kernels/build-wasm-kernels.ts after editing it)', async () => {
+    const source = fileURLToPath(new URL('../src/internal/fused/anderson.wat', import.meta.url));
+    const bytes = await compileWat(readFileSync(source, 'utf8'), 'anderson.wat');
+    expect(WASM_BASE64).toBe(Buffer.from(bytes).toString('base64'));
+  });
+
+  it('is available on wasm with no tape recording, and not while a gradient is being recorded', () => {
+    expect(fusedAndersonAvailable()).toBe(true);
+    const x = tf.scalar(1);
+    let inside: boolean | null = null;
+    tf.grad((v: tf.Tensor) => {
+      inside = fusedAndersonAvailable();
+      return tf.mul(v, 2);
+    })(x).dispose();
+    expect(inside).toBe(false);
+    x.dispose();
+  });
+
+  for (const n of [3, 8, 37, 128]) {
+    it(`mix = u + β·r − Σ γⱼ·Mⱼ on running rows, u on frozen rows (n = ${n}, k = 0…3)`, () => {
+      const B = 5;
+      const u = rand([B, n], 1);
+      const r = rand([B, n], 2);
+      const ms = [rand([B, n], 3), rand([B, n], 4), rand([B, n], 5)];
+      const active = new Uint8Array([1, 0, 1, 1, 0]);
+      for (let k = 0; k <= 3; k++) {
+        const gamma = Float32Array.from({ length: k * B }, (_, i) => Math.sin(i + 1));
+        const before = [tf.memory().numTensors, dataIds()];
+        const got = andersonMix(u, r, ms.slice(0, k), gamma, active, 0.7);
+        expect([tf.memory().numTensors - 1, dataIds() - 1]).toEqual(before); // only the output: the scratch block is freed
+        const want = tf.tidy(() => {
+          let c = tf.add(u, tf.mul(r, 0.7));
+          for (let j = 0; j < k; j++) c = tf.sub(c, tf.mul(ms[j], tf.tensor2d(gamma.slice(j * B, (j + 1) * B), [B, 1])));
+          return tf.where(tf.tile(tf.tensor2d(active, [B, 1], 'bool'), [1, n]), c, u);
+        });
+        expect(maxRelDiff(got, want), `k = ${k}`).toBeLessThan(1e-6);
+        // Frozen rows are copied exactly.
+        const g = got.arraySync();
+        const uu = u.arraySync();
+        expect([g[1], g[4]]).toEqual([uu[1], uu[4]]);
+        tf.dispose([got, want]);
+      }
+      tf.dispose([u, r, ...ms]);
+    });
+
+    it(`post: r' = f − next, ΔG = r' − r, M' = (next − u) + β·ΔG and the per-row statistics (n = ${n})`, () => {
+      const B = 4;
+      const [next, fu, r, u] = [rand([B, n], 11), rand([B, n], 12), rand([B, n], 13), rand([B, n], 14)];
+      const stored = [rand([B, n], 15), rand([B, n], 16)];
+      const before = dataIds();
+      const [rOut, dg, mix, stats] = andersonPost(next, fu, r, u, stored, 0.5);
+      expect(dataIds() - before).toBe(4);
+      expect(stats.shape).toEqual([B, stored.length + POST_EXTRA_COLUMNS]);
+      const want = tf.tidy(() => {
+        const rn = tf.sub(fu, next);
+        const d = tf.sub(rn, r);
+        const dot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(a, b), 1, true);
+        const cols = [...stored.map((s) => dot(d, s)), dot(d, d), dot(rn, d), dot(rn, rn), dot(fu, fu), tf.max(tf.abs(rn), 1, true), tf.max(tf.abs(fu), 1, true)];
+        return { rn, d, m: tf.add(tf.sub(next, u), tf.mul(d, 0.5)), stats: tf.concat(cols, 1) };
+      });
+      expect(maxRelDiff(rOut, want.rn)).toBe(0);
+      expect(maxRelDiff(dg, want.d)).toBe(0);
+      expect(maxRelDiff(mix, want.m)).toBeLessThan(1e-6);
+      expect(maxRelDiff(stats, want.stats)).toBeLessThan(1e-5);
+      tf.dispose([next, fu, r, u, ...stored, rOut, dg, mix, stats, want.rn, want.d, want.m, want.stats]);
+    });
+  }
+
+  it('post propagates a NaN of f into that row’s statistics only', () => {
+    const B = 3;
+    const n = 10;
+    const fu = tf.tidy(() => tf.where(tf.tile(tf.tensor2d([[0], [1], [0]], [B, 1], 'bool'), [1, n]), tf.fill([B, n], NaN), rand([B, n], 21)));
+    const z = tf.zeros([B, n]) as tf.Tensor2D;
+    const outs = andersonPost(z, fu as tf.Tensor2D, z, z, [], 1);
+    const s = outs[3].arraySync();
+    expect(s[1].every((v) => Number.isNaN(v))).toBe(true);
+    expect(s[0].concat(s[2]).every((v) => Number.isFinite(v))).toBe(true);
+    tf.dispose([fu, z, ...outs]);
+  });
+
+  /** z = tanh(W z + x) per sample; `scale` > 1 on some rows makes them slow or oscillating. */
+  function problem(batch: number, n: number) {
+    const W = tf.tidy(() => tf.mul(tf.randomNormal([n, n], 0, 1, 'float32', 31), 1 / Math.sqrt(n)));
+    const x = tf.randomNormal([batch, n], 0, 0.5, 'float32', 32);
+    const scale = tf.tensor2d(Array.from({ length: batch }, (_, b) => [0.3, 0.9, 1.2, 0.6][b % 4]), [batch, 1]);
+    const f = (z: tf.Tensor) => tf.tidy(() => tf.tanh(tf.add(tf.mul(tf.matMul(z, W), scale), x)));
+    return { f, dispose: () => tf.dispose([W, x, scale]) };
+  }
+
+  for (const [terminationMode, norm] of [['absNorm', 'inf'], ['relNorm', 'l2'], ['abs', 'l2'], ['rel', 'inf']] as const) {
+    it(`whole solves match the op path (${terminationMode}, ${norm}): statuses, iterations ±1, and no less accurate`, () => {
+      const p = problem(16, 37);
+      const u0 = tf.zeros([16, 37]);
+      const saved = solverSwitches.fusedAnderson;
+      const run = (fused: boolean, tol: number, maxiters: number) => {
+        solverSwitches.fusedAnderson = fused;
+        return solveSteadyState(p.f, u0, new Anderson({ memory: 4, damping: 0.9 }), { abstol: tol, reltol: tol, maxiters, terminationMode, norm });
+      };
+      try {
+        // The converged limit, far below the tolerance of the runs compared.
+        const ref = run(false, 1e-7, 300);
+        const off = run(false, 1e-5, 40);
+        const before = [tf.memory().numTensors, dataIds()];
+        const on = run(true, 1e-5, 40);
+        expect(on.perSample.status).toEqual(off.perSample.status);
+        expect(on.perSample.status.filter((s) => s === 'success').length).toBeGreaterThan(8);
+        Array.from(on.perSample.iterations).forEach((it, b) => expect(Math.abs(it - off.perSample.iterations[b]), `sample ${b}`).toBeLessThanOrEqual(1));
+        // Per converged sample: the fused answer is as close to the limit as the op path's (within 2×).
+        const err = (u: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, ref.u)), 1).arraySync() as number[]);
+        const [eOn, eOff] = [err(on.u), err(off.u)];
+        on.perSample.status.forEach((st, b) => {
+          if (st === 'success' && ref.perSample.status[b] === 'success') expect(eOn[b], `sample ${b}`).toBeLessThanOrEqual(2 * eOff[b] + 1e-6);
+        });
+        tf.dispose([on.u, on.residual]);
+        expect([tf.memory().numTensors, dataIds()]).toEqual(before);
+        tf.dispose([off.u, off.residual, ref.u, ref.residual]);
+      } finally {
+        solverSwitches.fusedAnderson = saved;
+        p.dispose();
+        u0.dispose();
+      }
+    });
+  }
+});

@@ -1,0 +1,51 @@
+/**
+ * Compiles DEQ.ts's hand-written wasm kernels (WebAssembly text, *.wat) into TypeScript modules
+ * holding their bytes, next to each source: `anderson.wat` → `anderson-wasm.ts`.
+ *
+ *   npx tsx scripts/kernels/build-wasm-kernels.ts           # rewrite the generated modules
+ *   npx tsx scripts/kernels/build-wasm-kernels.ts --check   # fail if one is out of date
+ *
+ * The compiler is wabt (a devDependency); the library itself only embeds the bytes.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileWat } from './compile-wat.js';
+
+const KERNELS = [new URL('../../packages/solvers/src/internal/fused/anderson.wat', import.meta.url)];
+
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const url of KERNELS) {
+  const source = fileURLToPath(url);
+  const target = source.replace(/\.wat$/, '-wasm.ts');
+  const bytes = await compileWat(readFileSync(source, 'utf8'), source);
+  const text = generatedModule(bytes, source.split('/').pop()!);
+  let current = '';
+  try {
+    current = readFileSync(target, 'utf8');
+  } catch {
+    current = '';
+  }
+  if (current === text) continue;
+  if (check) {
+    console.error(`${target} is out of date: run npx tsx scripts/kernels/build-wasm-kernels.ts`);
+    stale++;
+  } else {
+    writeFileSync(target, text);
+    console.log(`wrote ${target} (${bytes.length} bytes of wasm)`);
+  }
+}
+if (stale > 0) process.exit(1);
+
+/** The TypeScript module holding the bytes of a compiled kernel file. */
+export function generatedModule(bytes: Uint8Array, sourceName: string): string {
+  const base64 = Buffer.from(bytes).toString('base64');
+  const lines = base64.match(/.{1,100}/g) ?? [];
+  return [
+    `// Generated from ${sourceName} by scripts/kernels/build-wasm-kernels.ts; do not edit.`,
+    `/** The compiled bytes of ${sourceName}, base64. */`,
+    'export const WASM_BASE64 =',
+    ...lines.map((l, i) => `  '${l}'${i === lines.length - 1 ? ';' : ' +'}`),
+    '',
+  ].join('\n');
+}
