@@ -1,6 +1,6 @@
 /**
  * Compiles DEQ.ts's hand-written wasm kernels (WebAssembly text, *.wat) into TypeScript modules
- * holding their bytes, next to each source: `anderson.wat` → `anderson-wasm.ts`.
+ * holding their bytes, next to each source: `kernels.wat` → `kernels-wasm.ts`.
  *
  *   npx tsx scripts/kernels/build-wasm-kernels.ts           # rewrite the generated modules
  *   npx tsx scripts/kernels/build-wasm-kernels.ts --check   # fail if one is out of date
@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileWat } from './compile-wat.js';
 
-const KERNELS = [new URL('../../packages/solvers/src/internal/fused/anderson.wat', import.meta.url)];
+const KERNELS = [new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url)];
 
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { orthogonalize } from '@deqts/solvers';
 
 /** Options of the implicit backward solve (I − Jᵀ) λ = g. */
 export type AdjointOptions = {
@@ -85,17 +86,12 @@ function gmresAdjoint(vjp: (v: tf.Tensor) => tf.Tensor, g: tf.Tensor, opts: Adjo
     const rhs: number[] = [beta];
     let j = 0;
     for (; j < restart && used < opts.maxiters; j++, used++) {
-      let w = apply(basis[j]);
-      const column: number[] = [];
-      for (let i = 0; i <= j; i++) {
-        const hij = dot(w, basis[i]);
-        column.push(hij);
-        const next = tf.tidy(() => tf.sub(w, tf.mul(basis[i], hij)));
-        w.dispose();
-        w = next;
-      }
-      const hNext = Math.sqrt(dot(w, w));
-      column.push(hNext);
+      // Modified Gram–Schmidt over the whole batch as one vector (one fused kernel on wasm).
+      const applied = apply(basis[j]);
+      const { w, coefficients } = orthogonalize(applied, basis);
+      applied.dispose();
+      const column = coefficients.map((c) => c[0]);
+      const hNext = column[j + 1];
       for (let i = 0; i < j; i++) {
         const t = cs[i] * column[i] + sn[i] * column[i + 1];
         column[i + 1] = -sn[i] * column[i] + cs[i] * column[i + 1];

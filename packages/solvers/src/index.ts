@@ -23,3 +23,4 @@ export * from './ode/solve-ode.js';
 // Entry points
 export * from './solve-steady-state.js';
 export * from './linear/gmres.js';
+export * from './linear/orthogonalize.js';

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@deqts/core-layers';
 import { Anderson, solveSteadyState } from '@deqts/solvers';
-import { andersonMix, andersonPost, fusedAndersonAvailable, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
-import { WASM_BASE64 } from '../src/internal/fused/anderson-wasm.js';
+import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
+import { WASM_BASE64 } from '../src/internal/fused/kernels-wasm.js';
+import { fusedKernelsAvailable } from '../src/internal/fused/wasm-module.js';
 import { solverSwitches } from '../src/internal/switches.js';
 import { compileWat } from '../../../scripts/kernels/compile-wat.js';
 
@@ -27,18 +28,18 @@ describe('fused Anderson kernels [wasm]', () => {
     await initBackend('wasm');
   });
 
-  it('the embedded module is anderson.wat compiled (run scripts/kernels/build-wasm-kernels.ts after editing it)', async () => {
-    const source = fileURLToPath(new URL('../src/internal/fused/anderson.wat', import.meta.url));
-    const bytes = await compileWat(readFileSync(source, 'utf8'), 'anderson.wat');
+  it('the embedded module is kernels.wat compiled (run scripts/kernels/build-wasm-kernels.ts after editing it)', async () => {
+    const source = fileURLToPath(new URL('../src/internal/fused/kernels.wat', import.meta.url));
+    const bytes = await compileWat(readFileSync(source, 'utf8'), 'kernels.wat');
     expect(WASM_BASE64).toBe(Buffer.from(bytes).toString('base64'));
   });
 
   it('is available on wasm with no tape recording, and not while a gradient is being recorded', () => {
-    expect(fusedAndersonAvailable()).toBe(true);
+    expect(fusedKernelsAvailable()).toBe(true);
     const x = tf.scalar(1);
     let inside: boolean | null = null;
     tf.grad((v: tf.Tensor) => {
-      inside = fusedAndersonAvailable();
+      inside = fusedKernelsAvailable();
       return tf.mul(v, 2);
     })(x).dispose();
     expect(inside).toBe(false);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
 import { rowDotColumn, selectRunning, unpackRows, uploadColumn } from '../internal/batch.js';
-import { andersonMix, andersonPost, fusedAndersonAvailable, POST_EXTRA_COLUMNS } from '../internal/fused/anderson-kernels.js';
+import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../internal/fused/anderson-kernels.js';
+import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
 import { hostChecks } from '../internal/host-checks.js';
 import { solverSwitches } from '../internal/switches.js';
 import { solveRegularizedSpd, SpdWorkspace } from '../internal/small-solve.js';
@@ -97,7 +98,7 @@ class AndersonMethod implements NonlinearMethod {
   init(): void {}
 
   step(input: StepInput): StepOutput {
-    return solverSwitches.fusedAnderson && fusedAndersonAvailable() ? this.fusedStep(input) : this.opStep(input);
+    return solverSwitches.fusedAnderson && fusedKernelsAvailable() ? this.fusedStep(input) : this.opStep(input);
   }
 
   /** The step as tfjs ops (every backend). */

@@ -16,4 +16,6 @@ export const solverSwitches = {
    * different order): tested to a tolerance instead of exactly.
    */
   fusedAnderson: true,
+  /** On wasm, run each GMRES step's modified Gram–Schmidt as one fused kernel (same caveat). */
+  fusedGramSchmidt: true,
 };

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { asColumn, readColumns, readColumnsTidy, replace, rowDot, uploadColumn } from '../internal/batch.js';
+import { asColumn, readColumns, readColumnsTidy, replace, rowDot, unpackRows, uploadColumn } from '../internal/batch.js';
+import { addCombination, gramSchmidt } from '../internal/fused/krylov-kernels.js';
+import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
+import { solverSwitches } from '../internal/switches.js';
 import { solveUpperTriangular } from '../internal/small-solve.js';
 
 /** Settings of the batched GMRES engine (internal). */
@@ -118,12 +121,19 @@ function arnoldiCycle(
   const stepsOf = new Int32Array(batch);
   const estimate = Float64Array.from(beta);
   const basis: tf.Tensor2D[] = [tf.tidy(() => tf.mul(r, uploadColumn(Array.from(beta, (v, s) => (open[s] ? 1 / v : 0)))) as tf.Tensor2D)];
+  // On wasm (no tape recording) each step's Gram–Schmidt is one fused kernel instead of ~5(j + 1) ops.
+  const fused = solverSwitches.fusedGramSchmidt && fusedKernelsAvailable();
   let steps = 0;
   for (let j = 0; j < m && open.some((o) => o === 1); j++) {
     steps += 1;
     // Modified Gram–Schmidt against this sample's basis; one host read per step for the column.
     let column: Float32Array[] = [];
     const w = tf.tidy(() => {
+      if (fused) {
+        const [orthogonal, h] = gramSchmidt(matvec(basis[j]), basis);
+        column = unpackRows(h.dataSync() as Float32Array, batch, j + 2);
+        return orthogonal;
+      }
       let v = matvec(basis[j]);
       const h: tf.Tensor1D[] = [];
       for (let i = 0; i <= j; i++) {
@@ -168,6 +178,13 @@ function arnoldiCycle(
   // x correction = Σ_i y_i v_i, with y solving each sample's triangular system.
   const ys = Array.from({ length: batch }, (_, s) => solveUpperTriangular(rMat[s], g[s], stepsOf[s], m));
   const correction = tf.tidy(() => {
+    if (fused) {
+      const coefficients = new Float32Array(basis.length * batch);
+      ys.forEach((y, s) => {
+        for (let i = 0; i < basis.length; i++) coefficients[i * batch + s] = i < y.length && Number.isFinite(y[i]) ? y[i] : 0;
+      });
+      return addCombination(tf.zerosLike(r), basis, coefficients);
+    }
     let sum: tf.Tensor2D = tf.zerosLike(r);
     for (let i = 0; i < basis.length; i++) {
       const coef = uploadColumn(ys.map((y) => (i < y.length && Number.isFinite(y[i]) ? y[i] : 0)));

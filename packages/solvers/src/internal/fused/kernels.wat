@@ -1,10 +1,11 @@
-;; Fused Anderson-acceleration kernels for tfjs's wasm backend (DEQ.ts, @deqts/solvers).
+;; Fused solver kernels for tfjs's wasm backend (DEQ.ts, @deqts/solvers): Anderson's mixing and
+;; bookkeeping, and GMRES's Gram–Schmidt step.
 ;;
 ;; The module imports the wasm backend's own memory, so it reads and writes tensors where they
 ;; live. Every pointer is a byte offset into that memory; every tensor is a row-major float32
 ;; [B, n] array (row b = sample b). Loops run four lanes at a time (wasm SIMD) with a scalar tail
 ;; for n not divisible by 4. Build: `npx tsx scripts/kernels/build-wasm-kernels.ts`, which writes
-;; anderson-wasm.ts (the module's bytes); a test checks the two agree.
+;; kernels-wasm.ts (the module's bytes); a test checks the two agree.
 
 (module
   (import "env" "memory" (memory 0))
@@ -197,6 +198,31 @@
       (f32.store offset=12 (local.get $srow) (local.get $sff))
       (f32.store offset=16 (local.get $srow) (local.get $smr))
       (f32.store offset=20 (local.get $srow) (local.get $smf))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rows))))
+;; Modified Gram–Schmidt of a new Krylov vector w against k basis vectors Vᵢ (pointers in vptrs),
+  ;; per row: out[b] = w[b]; for i < k: h = ⟨out[b], Vᵢ[b]⟩, out[b] −= h·Vᵢ[b], hcol[b·(k+1) + i] = h;
+  ;; then hcol[b·(k+1) + k] = ‖out[b]‖₂.
+  (func (export "mgs") (param $out i32) (param $w i32) (param $vptrs i32) (param $k i32) (param $hcol i32)
+      (param $B i32) (param $n i32)
+    (local $b i32) (local $i i32) (local $off i32) (local $row i32) (local $hrow i32) (local $v i32) (local $h f32)
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $off (i32.mul (local.get $b) (i32.shl (local.get $n) (i32.const 2))))
+      (local.set $row (i32.add (local.get $out) (local.get $off)))
+      (local.set $hrow (i32.add (local.get $hcol) (i32.shl (i32.mul (local.get $b) (i32.add (local.get $k) (i32.const 1))) (i32.const 2))))
+      (call $copy_row (local.get $row) (i32.add (local.get $w) (local.get $off)) (local.get $n))
+      (local.set $i (i32.const 0))
+      (block $gs_done (loop $gs
+        (br_if $gs_done (i32.ge_u (local.get $i) (local.get $k)))
+        (local.set $v (i32.add (i32.load (i32.add (local.get $vptrs) (i32.shl (local.get $i) (i32.const 2)))) (local.get $off)))
+        (local.set $h (call $dot_row (local.get $row) (local.get $v) (local.get $n)))
+        (f32.store (i32.add (local.get $hrow) (i32.shl (local.get $i) (i32.const 2))) (local.get $h))
+        (call $axpby_row (local.get $row) (local.get $row) (local.get $v) (f32.neg (local.get $h)) (local.get $n))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $gs)))
+      (f32.store (i32.add (local.get $hrow) (i32.shl (local.get $k) (i32.const 2)))
+        (f32.sqrt (call $dot_row (local.get $row) (local.get $row) (local.get $n))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $rows))))
 )

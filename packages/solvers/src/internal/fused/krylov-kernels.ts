@@ -1,0 +1,36 @@
+/**
+ * GMRES's per-step Gram–Schmidt as one fused wasm kernel (internal; see wasm-module.ts), and the
+ * final basis combination through Anderson's mixing kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { andersonMix } from './anderson-kernels.js';
+import { kernelsFor, offsetOf, pointerTable, registerWasmKernel } from './wasm-module.js';
+
+const MGS = 'DeqtsGramSchmidt';
+
+/**
+ * Modified Gram–Schmidt of `w` against the basis, per row: returns w orthogonalised and the
+ * [B, k + 1] block of its coefficients hᵢ = ⟨w⁽ⁱ⁾, vᵢ⟩ followed by the norm of the result.
+ */
+export function gramSchmidt(w: tf.Tensor2D, basis: readonly tf.Tensor2D[]): [tf.Tensor2D, tf.Tensor2D] {
+  registerWasmKernel(MGS, (b, inputs, attrs) => {
+    const { k } = attrs as { k: number };
+    const [batch, n] = inputs.w.shape;
+    const out = b.makeOutput([batch, n], 'float32');
+    const h = b.makeOutput([batch, k + 1], 'float32');
+    const block = pointerTable(b, Array.from({ length: k }, (_, i) => inputs[`v${i}`]));
+    kernelsFor(b).mgs(offsetOf(b, out), offsetOf(b, inputs.w), offsetOf(b, block), k, offsetOf(b, h), batch, n);
+    b.disposeData(block.dataId);
+    return [out, h];
+  });
+  const inputs: Record<string, tf.Tensor> = { w };
+  basis.forEach((v, i) => (inputs[`v${i}`] = v));
+  return tf.engine().runKernel(MGS, inputs, { k: basis.length }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+}
+
+/** base + Σᵢ cᵢ·vᵢ per row, with cᵢ for sample b at c[i·B + b] (one kernel call). */
+export function addCombination(base: tf.Tensor2D, vectors: readonly tf.Tensor2D[], coefficients: Float32Array): tf.Tensor2D {
+  const batch = base.shape[0];
+  // mix computes u + β·r − Σ γᵢ·Mᵢ: with r = u, β = 0 and γ = −c that is base + Σ cᵢ·vᵢ.
+  return andersonMix(base, base, vectors, coefficients.map((c) => -c), new Uint8Array(batch).fill(1), 0);
+}

@@ -1,0 +1,85 @@
+/**
+ * The fused solver kernels' wasm module (kernels.wat, compiled to kernels-wasm.ts), instantiated
+ * on tfjs's wasm backend memory, and the helpers the kernel wrappers share (internal).
+ *
+ * Outside f, a solver iteration on a [B, n] state is dozens of small tfjs ops; on wasm each costs
+ * 8–20 µs of dispatch however small the tensors, which made them most of a solve at DEQ sizes.
+ * The fused kernels do that work in a few calls that run in the backend's own memory, four lanes
+ * at a time. Their float32 sums use four partial sums per row, so results differ from the
+ * op-by-op path in the last bits (tests bound the difference).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { WASM_BASE64 } from './kernels-wasm.js';
+
+/** The subset of tfjs-backend-wasm's BackendWasm the kernels use. */
+export type WasmBackend = {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: tf.DataId): boolean;
+  wasm: { asm: { memory: WebAssembly.Memory } };
+};
+
+/** The module's exports; every pointer is a byte offset in the wasm backend's memory. */
+export type KernelExports = {
+  mix(out: number, u: number, r: number, beta: number, mptrs: number, gamma: number, k: number, active: number, batch: number, n: number): void;
+  post(next: number, fu: number, r: number, u: number, beta: number, rOut: number, dgOut: number, mixOut: number, gptrs: number, k: number, stats: number, batch: number, n: number): void;
+  mgs(out: number, w: number, vptrs: number, k: number, hcol: number, batch: number, n: number): void;
+};
+
+let compiled: WebAssembly.Module | null = null;
+const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
+
+/** The module instance bound to this backend's memory (created once per memory). */
+export function kernelsFor(backend: WasmBackend): KernelExports {
+  const memory = backend.wasm.asm.memory;
+  let ex = instances.get(memory);
+  if (!ex) {
+    compiled ??= new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)));
+    ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+    instances.set(memory, ex);
+  }
+  return ex;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export const offsetOf = (backend: WasmBackend, info: tf.TensorInfo): number => backend.typedArrayFromHeap(info).byteOffset;
+
+/**
+ * Writes the heap offsets of `tensors` into a new scratch block of at least `words` 32-bit words
+ * (the pointer table comes first) and returns it; free it with `backend.disposeData`.
+ */
+export function pointerTable(backend: WasmBackend, tensors: readonly tf.TensorInfo[], words = tensors.length): tf.TensorInfo {
+  const block = backend.makeOutput([Math.max(1, words)], 'int32');
+  const offsets = tensors.map((t) => offsetOf(backend, t));
+  new Int32Array(backend.wasm.asm.memory.buffer, offsetOf(backend, block), offsets.length).set(offsets);
+  return block;
+}
+
+const registered = new Set<string>();
+
+/** Registers a wasm kernel once (kernel registries are global to the tfjs instance). */
+export function registerWasmKernel(name: string, kernelFunc: (backend: WasmBackend, inputs: Readonly<Record<string, tf.TensorInfo>>, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[]): void {
+  if (registered.has(name) || tf.getKernel(name, 'wasm')) return;
+  registered.add(name);
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => kernelFunc(backend as unknown as WasmBackend, inputs as Record<string, tf.TensorInfo>, attrs as Record<string, unknown>),
+  });
+}
+
+/**
+ * True when the fused kernels can run now: the wasm backend is active and no gradient tape is
+ * recording (the kernels have no gradient; a computation that is being differentiated takes
+ * the op path).
+ */
+export function fusedKernelsAvailable(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const backend = tf.backend() as unknown as Partial<WasmBackend>;
+  if (!(backend.wasm?.asm?.memory instanceof WebAssembly.Memory) || typeof backend.makeOutput !== 'function') return false;
+  // tfjs records an op on the tape exactly when gradientDepth > 0 and kernelDepth === 0 (its
+  // Engine.isTapeOn); missing fields (other tfjs internals) mean: take the op path.
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
+  if (!state || typeof state.gradientDepth !== 'number' || typeof state.kernelDepth !== 'number') return false;
+  return !(state.gradientDepth > 0 && state.kernelDepth === 0);
+}
