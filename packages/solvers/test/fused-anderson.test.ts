@@ -3,17 +3,15 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@deqts/core-layers';
-import { Anderson, solveSteadyState } from '@deqts/solvers';
+import { Anderson } from '@deqts/solvers';
 import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
 import { WASM_BASE64 } from '../src/internal/fused/kernels-wasm.js';
 import { fusedKernelsAvailable } from '../src/internal/fused/wasm-module.js';
-import { solverSwitches } from '../src/internal/switches.js';
 import { compileWat } from '../../../scripts/kernels/compile-wat.js';
+import { dataIds, expectFusedSolveMatches, MODES } from './fused-compare.js';
 
 // The fused Anderson kernels (wasm backend only) against the same arithmetic as tfjs ops, and
 // whole solves with the fused path against the op path.
-
-const dataIds = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 
 function rand(shape: [number, number], seed: number): tf.Tensor2D {
   return tf.randomNormal(shape, 0, 1, 'float32', seed) as tf.Tensor2D;
@@ -108,47 +106,9 @@ describe('fused Anderson kernels [wasm]', () => {
     tf.dispose([fu, z, ...outs]);
   });
 
-  /** z = tanh(W z + x) per sample; `scale` > 1 on some rows makes them slow or oscillating. */
-  function problem(batch: number, n: number) {
-    const W = tf.tidy(() => tf.mul(tf.randomNormal([n, n], 0, 1, 'float32', 31), 1 / Math.sqrt(n)));
-    const x = tf.randomNormal([batch, n], 0, 0.5, 'float32', 32);
-    const scale = tf.tensor2d(Array.from({ length: batch }, (_, b) => [0.3, 0.9, 1.2, 0.6][b % 4]), [batch, 1]);
-    const f = (z: tf.Tensor) => tf.tidy(() => tf.tanh(tf.add(tf.mul(tf.matMul(z, W), scale), x)));
-    return { f, dispose: () => tf.dispose([W, x, scale]) };
-  }
-
-  for (const [terminationMode, norm] of [['absNorm', 'inf'], ['relNorm', 'l2'], ['abs', 'l2'], ['rel', 'inf']] as const) {
+  for (const [terminationMode, norm] of MODES) {
     it(`whole solves match the op path (${terminationMode}, ${norm}): statuses, iterations ±1, and no less accurate`, () => {
-      const p = problem(16, 37);
-      const u0 = tf.zeros([16, 37]);
-      const saved = solverSwitches.fusedAnderson;
-      const run = (fused: boolean, tol: number, maxiters: number) => {
-        solverSwitches.fusedAnderson = fused;
-        return solveSteadyState(p.f, u0, new Anderson({ memory: 4, damping: 0.9 }), { abstol: tol, reltol: tol, maxiters, terminationMode, norm });
-      };
-      try {
-        // The converged limit, far below the tolerance of the runs compared.
-        const ref = run(false, 1e-7, 300);
-        const off = run(false, 1e-5, 40);
-        const before = [tf.memory().numTensors, dataIds()];
-        const on = run(true, 1e-5, 40);
-        expect(on.perSample.status).toEqual(off.perSample.status);
-        expect(on.perSample.status.filter((s) => s === 'success').length).toBeGreaterThan(8);
-        Array.from(on.perSample.iterations).forEach((it, b) => expect(Math.abs(it - off.perSample.iterations[b]), `sample ${b}`).toBeLessThanOrEqual(1));
-        // Per converged sample: the fused answer is as close to the limit as the op path's (within 2×).
-        const err = (u: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, ref.u)), 1).arraySync() as number[]);
-        const [eOn, eOff] = [err(on.u), err(off.u)];
-        on.perSample.status.forEach((st, b) => {
-          if (st === 'success' && ref.perSample.status[b] === 'success') expect(eOn[b], `sample ${b}`).toBeLessThanOrEqual(2 * eOff[b] + 1e-6);
-        });
-        tf.dispose([on.u, on.residual]);
-        expect([tf.memory().numTensors, dataIds()]).toEqual(before);
-        tf.dispose([off.u, off.residual, ref.u, ref.residual]);
-      } finally {
-        solverSwitches.fusedAnderson = saved;
-        p.dispose();
-        u0.dispose();
-      }
+      expectFusedSolveMatches('fusedAnderson', () => new Anderson({ memory: 4, damping: 0.9 }), terminationMode, norm);
     });
   }
 });

@@ -3,11 +3,11 @@ import { expect, it } from 'vitest';
 import { gmres, orthogonalize } from '@deqts/solvers';
 import { solverSwitches } from '../src/internal/switches.js';
 import { describeBackends } from '../../../test/utils/index.js';
+import { dataIds } from './fused-compare.js';
 
 // Gram–Schmidt: the fused wasm kernel (fusedGramSchmidt on) against the op path (off) and
 // against the definition; GMRES solves with either path reach the same solution.
 
-const dataIds = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 
 function withSwitch<T>(on: boolean, fn: () => T): T {
   const saved = solverSwitches.fusedGramSchmidt;

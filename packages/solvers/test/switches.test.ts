@@ -52,8 +52,8 @@ function solveBoth(name: keyof typeof solverSwitches, run: () => { u: tf.Tensor;
 }
 
 // The fused kernels reorder float32 sums (SIMD partial sums): fused-anderson.test.ts and
-// fused-gmres.test.ts compare them to the op path to a tolerance instead.
-const APPROXIMATE = new Set(['fusedAnderson', 'fusedGramSchmidt']);
+// fused-gmres.test.ts (and fused-broyden.test.ts) compare them to the op path to a tolerance instead.
+const APPROXIMATE = new Set(['fusedAnderson', 'fusedGramSchmidt', 'fusedBroyden']);
 const EXACT = (Object.keys(solverSwitches) as (keyof typeof solverSwitches)[]).filter((name) => !APPROXIMATE.has(name));
 
 describeBackends('internal performance switches leave results unchanged', () => {

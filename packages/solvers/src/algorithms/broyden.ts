@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
 import { asColumn, rowDot, rowDotColumn, selectRunning } from '../internal/batch.js';
+import { lowRankProduct } from '../internal/fused/broyden-kernels.js';
+import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
+import { solverSwitches } from '../internal/switches.js';
 import { backtrackingSearch } from '../internal/line-search.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
 
@@ -135,6 +138,7 @@ class BroydenMethod implements NonlinearMethod {
 
   /** z = H x, applying the stored factors oldest first. */
   private applyInverse(x: tf.Tensor2D): tf.Tensor2D {
+    if (this.dScaled.length > 0 && solverSwitches.fusedBroyden && fusedKernelsAvailable()) return lowRankProduct(x, this.dScaled, this.a);
     let z: tf.Tensor2D = x;
     for (let j = 0; j < this.dScaled.length; j++) {
       z = tf.add(z, tf.mul(this.a[j], rowDotColumn(this.dScaled[j], z))) as tf.Tensor2D;

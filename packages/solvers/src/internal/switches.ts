@@ -18,4 +18,6 @@ export const solverSwitches = {
   fusedAnderson: true,
   /** On wasm, run each GMRES step's modified Gram–Schmidt as one fused kernel (same caveat). */
   fusedGramSchmidt: true,
+  /** On wasm, apply Broyden's low-rank inverse-Jacobian estimate as one fused kernel (same caveat). */
+  fusedBroyden: true,
 };

@@ -1,5 +1,5 @@
 ;; Fused solver kernels for tfjs's wasm backend (DEQ.ts, @deqts/solvers): Anderson's mixing and
-;; bookkeeping, and GMRES's Gram–Schmidt step.
+;; bookkeeping, GMRES's Gram–Schmidt step and Broyden's low-rank inverse-Jacobian product.
 ;;
 ;; The module imports the wasm backend's own memory, so it reads and writes tensors where they
 ;; live. Every pointer is a byte offset into that memory; every tensor is a row-major float32
@@ -223,6 +223,30 @@
         (br $gs)))
       (f32.store (i32.add (local.get $hrow) (i32.shl (local.get $k) (i32.const 2)))
         (f32.sqrt (call $dot_row (local.get $row) (local.get $row) (local.get $n))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $rows))))
+;; Product with a low-rank update of the identity, applied factor by factor (Broyden's inverse
+  ;; Jacobian estimate), per row: out[b] = x[b]; for j < k: out[b] += ⟨out[b], Dⱼ[b]⟩·Aⱼ[b], with
+  ;; the pointers of Dⱼ in dptrs and of Aⱼ in aptrs.
+  (func (export "lowrank") (param $out i32) (param $x i32) (param $dptrs i32) (param $aptrs i32) (param $k i32)
+      (param $B i32) (param $n i32)
+    (local $b i32) (local $j i32) (local $off i32) (local $row i32) (local $c f32)
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $off (i32.mul (local.get $b) (i32.shl (local.get $n) (i32.const 2))))
+      (local.set $row (i32.add (local.get $out) (local.get $off)))
+      (call $copy_row (local.get $row) (i32.add (local.get $x) (local.get $off)) (local.get $n))
+      (local.set $j (i32.const 0))
+      (block $done (loop $factors
+        (br_if $done (i32.ge_u (local.get $j) (local.get $k)))
+        (local.set $c (call $dot_row (local.get $row)
+          (i32.add (i32.load (i32.add (local.get $dptrs) (i32.shl (local.get $j) (i32.const 2)))) (local.get $off))
+          (local.get $n)))
+        (call $axpby_row (local.get $row) (local.get $row)
+          (i32.add (i32.load (i32.add (local.get $aptrs) (i32.shl (local.get $j) (i32.const 2)))) (local.get $off))
+          (local.get $c) (local.get $n))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $factors)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $rows))))
 )

@@ -24,6 +24,7 @@ export type KernelExports = {
   mix(out: number, u: number, r: number, beta: number, mptrs: number, gamma: number, k: number, active: number, batch: number, n: number): void;
   post(next: number, fu: number, r: number, u: number, beta: number, rOut: number, dgOut: number, mixOut: number, gptrs: number, k: number, stats: number, batch: number, n: number): void;
   mgs(out: number, w: number, vptrs: number, k: number, hcol: number, batch: number, n: number): void;
+  lowrank(out: number, x: number, dptrs: number, aptrs: number, k: number, batch: number, n: number): void;
 };
 
 let compiled: WebAssembly.Module | null = null;

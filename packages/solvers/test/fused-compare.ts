@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import { solveSteadyState, type SteadyStateAlgorithm, type TerminationMode, type ResidualNorm } from '@deqts/solvers';
+import { solverSwitches } from '../src/internal/switches.js';
+
+/** Live backend data blocks (catches a leaked scratch block, which tf.memory() does not see). */
+export const dataIds = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+
+/** z = tanh(W z + x) per sample; `scale` > 1 on some rows makes them slow or oscillating. */
+function problem(batch: number, n: number) {
+  const W = tf.tidy(() => tf.mul(tf.randomNormal([n, n], 0, 1, 'float32', 31), 1 / Math.sqrt(n)));
+  const x = tf.randomNormal([batch, n], 0, 0.5, 'float32', 32);
+  const scale = tf.tensor2d(Array.from({ length: batch }, (_, b) => [0.3, 0.9, 1.2, 0.6][b % 4]), [batch, 1]);
+  const f = (z: tf.Tensor) => tf.tidy(() => tf.tanh(tf.add(tf.mul(tf.matMul(z, W), scale), x)));
+  return { f, dispose: () => tf.dispose([W, x, scale]) };
+}
+
+/**
+ * Solves the same batch (16 samples of size 37) with a fused-kernel switch off and on and checks
+ * that the fused path matches: same statuses and iterations within ±1 for every sample the op
+ * path solves within `stableWithin` iterations (default: all of them); the hard rest must converge
+ * wherever the op path converges (Broyden's rank-one updates amplify last-bit differences on
+ * slowly converging rows, by a few iterations either way); each converged sample as close to the
+ * converged limit (a solve at 1e-7) as the op path's answer (within 2×); and no tensor or backend
+ * block left behind.
+ */
+export function expectFusedSolveMatches(
+  switchName: 'fusedAnderson' | 'fusedBroyden',
+  make: () => SteadyStateAlgorithm,
+  terminationMode: TerminationMode,
+  norm: ResidualNorm,
+  stableWithin = Infinity,
+): void {
+  const p = problem(16, 37);
+  const u0 = tf.zeros([16, 37]);
+  const saved = solverSwitches[switchName];
+  const run = (fused: boolean, tol: number, maxiters: number) => {
+    solverSwitches[switchName] = fused;
+    return solveSteadyState(p.f, u0, make(), { abstol: tol, reltol: tol, maxiters, terminationMode, norm });
+  };
+  try {
+    const ref = run(false, 1e-7, 300);
+    const off = run(false, 1e-5, 40);
+    const before = [tf.memory().numTensors, dataIds()];
+    const on = run(true, 1e-5, 40);
+    expect(on.perSample.status.filter((s) => s === 'success').length).toBeGreaterThan(8);
+    off.perSample.status.forEach((st, b) => {
+      if (off.perSample.iterations[b] <= stableWithin) {
+        expect(on.perSample.status[b], `sample ${b}`).toBe(st);
+        expect(Math.abs(on.perSample.iterations[b] - off.perSample.iterations[b]), `sample ${b}`).toBeLessThanOrEqual(1);
+      } else if (st === 'success') expect(on.perSample.status[b], `sample ${b}`).toBe('success');
+    });
+    const err = (u: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, ref.u)), 1).arraySync() as number[]);
+    const [eOn, eOff] = [err(on.u), err(off.u)];
+    on.perSample.status.forEach((st, b) => {
+      if (st === 'success' && ref.perSample.status[b] === 'success') expect(eOn[b], `sample ${b}`).toBeLessThanOrEqual(2 * eOff[b] + 1e-6);
+    });
+    tf.dispose([on.u, on.residual]);
+    expect([tf.memory().numTensors, dataIds()]).toEqual(before);
+    tf.dispose([off.u, off.residual, ref.u, ref.residual]);
+  } finally {
+    solverSwitches[switchName] = saved;
+    p.dispose();
+    u0.dispose();
+  }
+}
+
+/** The termination modes and norms the whole-solve comparisons run over. */
+export const MODES = [['absNorm', 'inf'], ['relNorm', 'l2'], ['abs', 'l2'], ['rel', 'inf']] as const;
