@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@deqts/core-layers';
 import { Anderson } from '@deqts/solvers';
 import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
-import { WASM_BASE64 } from '../src/internal/fused/kernels-wasm.js';
 import { fusedKernelsAvailable } from '../src/internal/fused/wasm-module.js';
-import { compileWat } from '../../../scripts/kernels/compile-wat.js';
 import { dataIds, expectFusedSolveMatches, MODES } from './fused-compare.js';
 
 // The fused Anderson kernels (wasm backend only) against the same arithmetic as tfjs ops, and
@@ -24,12 +20,6 @@ function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
 describe('fused Anderson kernels [wasm]', () => {
   beforeAll(async () => {
     await initBackend('wasm');
-  });
-
-  it('the embedded module is kernels.wat compiled (run scripts/kernels/build-wasm-kernels.ts after editing it)', async () => {
-    const source = fileURLToPath(new URL('../src/internal/fused/kernels.wat', import.meta.url));
-    const bytes = await compileWat(readFileSync(source, 'utf8'), 'kernels.wat');
-    expect(WASM_BASE64).toBe(Buffer.from(bytes).toString('base64'));
   });
 
   it('is available on wasm with no tape recording, and not while a gradient is being recorded', () => {
