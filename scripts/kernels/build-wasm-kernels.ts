@@ -11,7 +11,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileWat } from './compile-wat.js';
 
-const KERNELS = [new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url)];
+const KERNELS = [
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh.wat', import.meta.url),
+  new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url),
+];
 
 const check = process.argv.includes('--check');
 let stale = 0;

@@ -15,6 +15,7 @@ export * from './core/shape-checks.js';
 export * from './core/summary.js';
 export * from './core/memory.js';
 export * from './engine/backend.js';
+export * from './engine/wasm-modules.js';
 export * from './init/initializers.js';
 export * from './layers/activations.js';
 export * from './layers/dense.js';

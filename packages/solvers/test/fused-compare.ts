@@ -18,10 +18,11 @@ function problem(batch: number, n: number) {
 /**
  * Solves the same batch (16 samples of size 37) with a fused-kernel switch off and on and checks
  * that the fused path matches: same statuses and iterations within ±1 for every sample the op
- * path solves within `stableWithin` iterations (default: all of them); the hard rest must converge
- * wherever the op path converges (Broyden's rank-one updates amplify last-bit differences on
- * slowly converging rows, by a few iterations either way); each converged sample as close to the
- * converged limit (a solve at 1e-7) as the op path's answer (within 2×); and no tensor or backend
+ * path solves within `stableWithin` iterations (default: all of them); for the hard rest, whose
+ * iteration counts move by a few either way with last-bit differences (Broyden's rank-one updates
+ * amplify them; so does the elementwise 'rel' test near its tolerance), the fused residual must
+ * be within 10× of the op path's or of the tolerance, whichever is larger; each converged sample as
+ * close to the converged limit (a solve at 1e-7) as the op path's answer (within 2×); and no tensor or backend
  * block left behind.
  */
 export function expectFusedSolveMatches(
@@ -48,7 +49,11 @@ export function expectFusedSolveMatches(
       if (off.perSample.iterations[b] <= stableWithin) {
         expect(on.perSample.status[b], `sample ${b}`).toBe(st);
         expect(Math.abs(on.perSample.iterations[b] - off.perSample.iterations[b]), `sample ${b}`).toBeLessThanOrEqual(1);
-      } else if (st === 'success') expect(on.perSample.status[b], `sample ${b}`).toBe('success');
+      } else {
+        // 1e-5: the solves' tolerance (f(u) is O(1) here, so it also bounds the relative modes' residual).
+        const bound = 10 * Math.max(off.perSample.residualNorm[b], 1e-5);
+        expect(on.perSample.residualNorm[b], `sample ${b} (hard: ${off.perSample.iterations[b]} iterations)`).toBeLessThanOrEqual(bound);
+      }
     });
     const err = (u: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, ref.u)), 1).arraySync() as number[]);
     const [eOn, eOff] = [err(on.u), err(off.u)];

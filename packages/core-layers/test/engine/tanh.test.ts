@@ -4,7 +4,7 @@ import { initBackend } from '@deqts/core-layers';
 import { originalKernel } from '../../src/engine/fixes/registry.js';
 import { expectWasmMatchesCpu } from './cross-backend.js';
 
-describe('Tanh on wasm (computed from XNNPACK sigmoid) matches cpu', () => {
+describe('Tanh on wasm (DEQ.ts SIMD kernel, wasm-tanh.wat) matches cpu', () => {
   it('forward and gradient on normal values, scaled ×3', async () => {
     await expectWasmMatchesCpu({ shapes: [[4, 7, 5]], f: (x) => tf.tanh(tf.mul(x, 3)) }, 1e-5);
   });
@@ -21,7 +21,12 @@ describe('Tanh on wasm (computed from XNNPACK sigmoid) matches cpu', () => {
     const stock = originalKernel('Tanh', 'wasm');
     expect(stock, 'the stock kernel was replaced').toBeDefined();
     expect(tf.getKernel('Tanh', 'wasm')?.kernelFunc).not.toBe(stock?.kernelFunc);
-    expect(Array.from(tf.tidy(() => tf.tanh(tf.tensor1d([-50, 50, 0])).dataSync()))).toEqual([-1, 1, 0]);
+    expect(Array.from(tf.tidy(() => tf.tanh(tf.tensor1d([-50, 50, 0, -Infinity, Infinity])).dataSync()))).toEqual([-1, 1, 0, -1, 1]);
+    // NaN propagates, in the 4-vector loop, the single-vector loop and the scalar tail.
+    for (const size of [16, 4, 3]) {
+      const values = tf.tidy(() => tf.tanh(tf.tensor1d(Array.from({ length: size }, (_, i) => (i === size - 1 ? NaN : 0.5)))).dataSync());
+      expect(Number.isNaN(values[size - 1]), `size ${size}`).toBe(true);
+    }
     const asym = tf.tidy(() => tf.max(tf.abs(tf.add(tf.tanh(grid()), tf.tanh(tf.neg(grid()))))).dataSync()[0]);
     expect(asym).toBeLessThan(2.5e-7);
   });

@@ -9,15 +9,11 @@
  * op-by-op path in the last bits (tests bound the difference).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, isWasmModuleBackend, wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
 import { WASM_BASE64 } from './kernels-wasm.js';
 
-/** The subset of tfjs-backend-wasm's BackendWasm the kernels use. */
-export type WasmBackend = {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-  disposeData(dataId: tf.DataId): boolean;
-  wasm: { asm: { memory: WebAssembly.Memory } };
-};
+/** The wasm backend as the kernels see it. */
+export type WasmBackend = WasmModuleBackend;
 
 /** The module's exports; every pointer is a byte offset in the wasm backend's memory. */
 export type KernelExports = {
@@ -27,23 +23,11 @@ export type KernelExports = {
   lowrank(out: number, x: number, dptrs: number, aptrs: number, k: number, batch: number, n: number): void;
 };
 
-let compiled: WebAssembly.Module | null = null;
-const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
-
-/** The module instance bound to this backend's memory (created once per memory). */
-export function kernelsFor(backend: WasmBackend): KernelExports {
-  const memory = backend.wasm.asm.memory;
-  let ex = instances.get(memory);
-  if (!ex) {
-    compiled ??= new WebAssembly.Module(Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)));
-    ex = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
-    instances.set(memory, ex);
-  }
-  return ex;
-}
+/** The module instance bound to this backend's memory. */
+export const kernelsFor = (backend: WasmBackend): KernelExports => wasmModuleExports<KernelExports>(WASM_BASE64, backend);
 
 /** Byte offset of a tensor's data in the wasm heap. */
-export const offsetOf = (backend: WasmBackend, info: tf.TensorInfo): number => backend.typedArrayFromHeap(info).byteOffset;
+export const offsetOf = heapOffset;
 
 /**
  * Writes the heap offsets of `tensors` into a new scratch block of at least `words` 32-bit words
@@ -75,9 +59,7 @@ export function registerWasmKernel(name: string, kernelFunc: (backend: WasmBacke
  * the op path).
  */
 export function fusedKernelsAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm') return false;
-  const backend = tf.backend() as unknown as Partial<WasmBackend>;
-  if (!(backend.wasm?.asm?.memory instanceof WebAssembly.Memory) || typeof backend.makeOutput !== 'function') return false;
+  if (tf.getBackend() !== 'wasm' || !isWasmModuleBackend(tf.backend())) return false;
   // tfjs records an op on the tape exactly when gradientDepth > 0 and kernelDepth === 0 (its
   // Engine.isTapeOn); missing fields (other tfjs internals) mean: take the op path.
   const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;

@@ -1,0 +1,81 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The members of tfjs-backend-wasm's backend that a hand-written wasm kernel module needs: its
+ * memory (the module imports it, so kernels read and write tensors where they live), output
+ * allocation, heap views and freeing of scratch blocks.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { isWasmModuleBackend } from '@deqts/core-layers';
+ * const backend = tf.backend();
+ * if (isWasmModuleBackend(backend)) console.log(backend.wasm.asm.memory.buffer.byteLength);
+ * ```
+ */
+export type WasmModuleBackend = {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  disposeData(dataId: tf.DataId): boolean;
+  wasm: { asm: { memory: WebAssembly.Memory } };
+};
+
+/**
+ * True when `backend` is tfjs's wasm backend with the members {@link WasmModuleBackend} lists.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { isWasmModuleBackend } from '@deqts/core-layers';
+ * isWasmModuleBackend(tf.backend()); // true on wasm, false on cpu
+ * ```
+ */
+export function isWasmModuleBackend(backend: unknown): backend is WasmModuleBackend {
+  const b = backend as Partial<WasmModuleBackend> | null;
+  return !!b && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' && b.wasm?.asm?.memory instanceof WebAssembly.Memory;
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports>>();
+
+/**
+ * The exports of a wasm module (given as base64 bytes) instantiated on the wasm backend's own
+ * memory, which the module must import as `env.memory`. Compiled once per module, instantiated
+ * once per backend memory.
+ *
+ * @example
+ * ```ts
+ * import { wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
+ * type Kernels = { tanh(out: number, x: number, n: number): void };
+ * const kernels = (base64: string, backend: WasmModuleBackend) => wasmModuleExports<Kernels>(base64, backend);
+ * ```
+ */
+export function wasmModuleExports<E>(base64: string, backend: WasmModuleBackend): E {
+  const memory = backend.wasm.asm.memory;
+  let perMemory = instances.get(memory);
+  if (!perMemory) instances.set(memory, (perMemory = new Map()));
+  let exports = perMemory.get(base64);
+  if (!exports) {
+    let module = compiled.get(base64);
+    if (!module) compiled.set(base64, (module = new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))));
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    perMemory.set(base64, exports);
+  }
+  return exports as unknown as E;
+}
+
+/**
+ * Byte offset of a tensor's data in the wasm backend's heap: the pointer a wasm kernel takes.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { heapOffset, isWasmModuleBackend } from '@deqts/core-layers';
+ * const t = tf.ones([4]);
+ * const backend = tf.backend();
+ * if (isWasmModuleBackend(backend)) console.log(heapOffset(backend, t));
+ * ```
+ */
+export function heapOffset(backend: WasmModuleBackend, info: tf.TensorInfo): number {
+  return backend.typedArrayFromHeap(info).byteOffset;
+}
