@@ -68,6 +68,13 @@ describeBackends('orthogonalize and GMRES, fused and op paths', (backend) => {
     }
   }
 
+  it('orthogonalize refuses a basis vector of another size, naming both sizes', () => {
+    const w = tf.ones([2, 3]);
+    const v = tf.ones([2, 4]);
+    expect(() => orthogonalize(w, [v])).toThrow(/6 values, got one of shape \[2, 4\]/);
+    tf.dispose([w, v]);
+  });
+
   it(`batched GMRES gives the same solutions and iteration counts with either path${backend === 'wasm' ? '' : ' (cpu: the op path twice)'}`, () => {
     const n = 21;
     const A = tf.tidy(() => tf.add(tf.eye(n), tf.mul(tf.randomNormal([n, n], 0, 1, 'float32', 3), 0.3 / Math.sqrt(n))));

@@ -130,7 +130,7 @@ function arnoldiCycle(
     let column: Float32Array[] = [];
     const w = tf.tidy(() => {
       if (fused) {
-        const [orthogonal, h] = gramSchmidt(matvec(basis[j]), basis);
+        const [orthogonal, h] = gramSchmidt(matvec(basis[j]), basis, batch, r.shape[1]) as [tf.Tensor2D, tf.Tensor2D];
         column = unpackRows(h.dataSync() as Float32Array, batch, j + 2);
         return orthogonal;
       }

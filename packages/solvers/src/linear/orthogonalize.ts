@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '@deqts/core-layers';
 import { unpackRows } from '../internal/batch.js';
 import { gramSchmidt } from '../internal/fused/krylov-kernels.js';
 import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
@@ -23,6 +24,7 @@ export type OrthogonalizeOptions = {
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '@deqts/core-layers';
  * import { orthogonalize } from '@deqts/solvers';
  * const v0 = tf.tensor2d([[1, 0]]);
  * const { w, coefficients } = orthogonalize(tf.tensor2d([[3, 4]]), [v0]);
@@ -30,14 +32,18 @@ export type OrthogonalizeOptions = {
  * ```
  */
 export function orthogonalize(w: tf.Tensor, basis: readonly tf.Tensor[], options: OrthogonalizeOptions = {}): { w: tf.Tensor; coefficients: Float32Array[] } {
+  for (const v of basis) {
+    if (v.size !== w.size) throw new ShapeError(`orthogonalize: every basis vector must have w's ${w.size} values, got one of shape [${v.shape.join(', ')}]`);
+  }
   const rows = options.perSample ? w.shape[0] : 1;
   const width = w.size / Math.max(rows, 1);
   if (solverSwitches.fusedGramSchmidt && fusedKernelsAvailable() && w.dtype === 'float32') {
     let coefficients: Float32Array[] = [];
     const out = tf.tidy(() => {
-      const [orthogonal, h] = gramSchmidt(tf.reshape(w, [rows, width]) as tf.Tensor2D, basis.map((v) => tf.reshape(v, [rows, width]) as tf.Tensor2D));
+      // No reshapes: the kernel reads the data as [rows, width] whatever the shapes.
+      const [orthogonal, h] = gramSchmidt(w, basis, rows, width);
       coefficients = unpackRows(h.dataSync() as Float32Array, rows, basis.length + 1);
-      return tf.reshape(orthogonal, w.shape);
+      return orthogonal;
     });
     return { w: out, coefficients };
   }

@@ -9,14 +9,15 @@ import { kernelsFor, offsetOf, pointerTable, registerWasmKernel } from './wasm-m
 const MGS = 'DeqtsGramSchmidt';
 
 /**
- * Modified Gram–Schmidt of `w` against the basis, per row: returns w orthogonalised and the
- * [B, k + 1] block of its coefficients hᵢ = ⟨w⁽ⁱ⁾, vᵢ⟩ followed by the norm of the result.
+ * Modified Gram–Schmidt of `w` against the basis, for `rows` vectors of `width` values each (the
+ * tensors' data read as [rows, width], whatever their shapes): returns w orthogonalised (shaped
+ * like w) and the [rows, k + 1] block of its coefficients hᵢ = ⟨w⁽ⁱ⁾, vᵢ⟩ followed by the norm of
+ * the result.
  */
-export function gramSchmidt(w: tf.Tensor2D, basis: readonly tf.Tensor2D[]): [tf.Tensor2D, tf.Tensor2D] {
+export function gramSchmidt(w: tf.Tensor, basis: readonly tf.Tensor[], rows: number, width: number): [tf.Tensor, tf.Tensor2D] {
   registerWasmKernel(MGS, (b, inputs, attrs) => {
-    const { k } = attrs as { k: number };
-    const [batch, n] = inputs.w.shape;
-    const out = b.makeOutput([batch, n], 'float32');
+    const { k, rows: batch, width: n } = attrs as { k: number; rows: number; width: number };
+    const out = b.makeOutput([...inputs.w.shape], 'float32');
     const h = b.makeOutput([batch, k + 1], 'float32');
     const block = pointerTable(b, Array.from({ length: k }, (_, i) => inputs[`v${i}`]));
     kernelsFor(b).mgs(offsetOf(b, out), offsetOf(b, inputs.w), offsetOf(b, block), k, offsetOf(b, h), batch, n);
@@ -25,7 +26,7 @@ export function gramSchmidt(w: tf.Tensor2D, basis: readonly tf.Tensor2D[]): [tf.
   });
   const inputs: Record<string, tf.Tensor> = { w };
   basis.forEach((v, i) => (inputs[`v${i}`] = v));
-  return tf.engine().runKernel(MGS, inputs, { k: basis.length }) as unknown as [tf.Tensor2D, tf.Tensor2D];
+  return tf.engine().runKernel(MGS, inputs, { k: basis.length, rows, width }) as unknown as [tf.Tensor, tf.Tensor2D];
 }
 
 /** base + Σᵢ cᵢ·vᵢ per row, with cᵢ for sample b at c[i·B + b] (one kernel call). */
