@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
-import { asColumn, rowDot, rowDotColumn, selectRunning } from '../internal/batch.js';
-import { lowRankProduct } from '../internal/fused/broyden-kernels.js';
+import { asColumn, rowDot, rowDotColumn, selectRunning, unpackRows } from '../internal/batch.js';
+import { BROYDEN_STATS_COLUMNS, broydenStats, broydenUpdate, lowRankProduct } from '../internal/fused/broyden-kernels.js';
+import { hostChecks } from '../internal/host-checks.js';
 import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
 import { solverSwitches } from '../internal/switches.js';
 import { backtrackingSearch } from '../internal/line-search.js';
@@ -163,6 +164,7 @@ class BroydenMethod implements NonlinearMethod {
     }
     const rNext = tf.sub(fu, next) as tf.Tensor2D;
     const z = this.applyInverse(rNext); // z = −H F(u₊), F = u − f(u)
+    if (typeof lambda === 'number' && solverSwitches.fusedBroyden && fusedKernelsAvailable()) return this.fusedUpdate(d, z, next, fu, rNext, lambda);
     const dd = rowDot(d, d);
     const dz = rowDot(d, z);
     const hy = tf.sub(d, z); // H y
@@ -185,6 +187,39 @@ class BroydenMethod implements NonlinearMethod {
     this.direction = tf.keep(nextDirection);
     d.dispose();
     return { u: next, fu, r: rNext };
+  }
+
+  /**
+   * The same update with the per-sample scalars on the host (float64) and the vector work in two
+   * fused wasm kernels: one pass for the row statistics, one for a, the next step and d/‖d‖².
+   */
+  private fusedUpdate(d: tf.Tensor2D, z: tf.Tensor2D, next: tf.Tensor2D, fu: tf.Tensor2D, rNext: tf.Tensor2D, lambda: number): StepOutput {
+    const batch = this.ctx.batch;
+    const [dd, dz, hh, rr, ff, maxR, maxF] = unpackRows(broydenStats(d, z, rNext, fu).dataSync() as Float32Array, batch, BROYDEN_STATS_COLUMNS);
+    const coefficients = new Float32Array(5 * batch);
+    for (let b = 0; b < batch; b++) {
+      const sHy = dd[b] - dz[b];
+      const usable = Math.abs(sHy) > Math.sqrt(dd[b]) * Math.sqrt(hh[b]) * SKIP_COSINE && Number.isFinite(sHy);
+      const invDd = dd[b] > 0 ? 1 / dd[b] : 0;
+      const scale = usable ? dd[b] / sHy : 0;
+      const c = dz[b] * invDd;
+      // a = (z − (1 − λ)d)·scale; next step = z + a·c; d/‖d‖².
+      coefficients[b] = scale;
+      coefficients[batch + b] = -(1 - lambda) * scale;
+      coefficients[2 * batch + b] = 1 + scale * c;
+      coefficients[3 * batch + b] = -(1 - lambda) * scale * c;
+      coefficients[4 * batch + b] = invDd;
+    }
+    const [aNew, nextDirection, dScaled] = broydenUpdate(z, d, coefficients);
+    this.a.push(tf.keep(aNew));
+    this.dScaled.push(tf.keep(dScaled));
+    if (this.a.length > this.settings.memory) {
+      this.a.shift()!.dispose();
+      this.dScaled.shift()!.dispose();
+    }
+    this.direction = tf.keep(nextDirection);
+    d.dispose();
+    return { u: next, fu, r: rNext, hostReads: [], checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
   }
 
   dispose(): void {

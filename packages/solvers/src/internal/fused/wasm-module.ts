@@ -21,6 +21,8 @@ export type KernelExports = {
   post(next: number, fu: number, r: number, u: number, beta: number, rOut: number, dgOut: number, mixOut: number, gptrs: number, k: number, stats: number, batch: number, n: number): void;
   mgs(out: number, w: number, vptrs: number, k: number, hcol: number, batch: number, n: number): void;
   lowrank(out: number, x: number, dptrs: number, aptrs: number, k: number, batch: number, n: number): void;
+  bstats(d: number, z: number, r: number, fu: number, stats: number, batch: number, n: number): void;
+  bupdate(z: number, d: number, coef: number, outA: number, outN: number, outD: number, batch: number, n: number): void;
 };
 
 /** The module instance bound to this backend's memory. */
