@@ -19,7 +19,8 @@
  *      pad 1 (z)) + u); head AdaptiveMeanPool 4×4 → Dense(256, 10); Anderson + implicit.
  *
  * `--profile` adds the split of a training step into forward solve, adjoint (implicit backward)
- * and the rest, measured on the last batches.
+ * and the rest, measured on the last batches. `calibration_ms` times a fixed reference workload
+ * before and after each config: this machine's speed drifts by over 1.5× during a day.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +28,7 @@ import { initBackend, setup, testmode, tidy, trainmode, updateState, Xoshiro, ty
 import { adam, batches, crossEntropy, findSolutions, loadMnist, ProgressBar, singleTrainStep, subset, TrainState, type Batch } from '@deqts/train';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { build, type ConfigName } from './lib/configs.js';
+import { calibrationMs } from './lib/calibration.js';
 
 const ALL: readonly ConfigName[] = ['A', 'B', 'C', 'E', 'D'];
 
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     adjointIterations = 0;
     adjointCalls = 0;
     adjointMs = 0;
+    const calibrationBefore = calibrationMs();
     const bar = new ProgressBar({ total: nTrain, label: `config ${c} train`, unit: 'batch' });
     let lossSum = 0;
     let n = 0;
@@ -149,6 +152,9 @@ async function main(): Promise<void> {
       // shared with other jobs this approximates the wall time the batch would take alone.
       cpu_s_per_batch: +(trainCpuSeconds / n).toFixed(4),
       load_avg_1m: +loadavg()[0].toFixed(2),
+      // The reference workload (bench/lib/calibration.ts) before training and after testing: the
+      // machine's speed while this config ran. Compare configs and runs only at similar values.
+      calibration_ms: [calibrationBefore, calibrationMs()],
       extrapolated: n < epochBatches,
       train_loss: +(lossSum / n).toFixed(4),
       test_samples: test.size,
