@@ -72,6 +72,7 @@ const accuracyOf = (logits: tf.Tensor, labels: tf.Tensor): number =>
 
 async function main(): Promise<void> {
   const backend = await initBackend('wasm');
+  calibrationMs(); // warm-up: the first run compiles the kernels and the JIT's code paths
   const data = loadMnist();
   for (const c of configs) {
     const { model, fixedDepth } = build(c);
