@@ -27,13 +27,16 @@ export function checkInitialState(u0: unknown, owner: string): asserts u0 is tf.
 /** Wraps a user map on the original shape as a map on [B, n], checking the output shape. */
 export function flatMap(f: (u: tf.Tensor) => tf.Tensor, shape: readonly number[], owner: string): (u: tf.Tensor2D) => tf.Tensor2D {
   const full = [...shape];
+  // A state that is already [B, n] goes to f as it is (a Reshape op per call otherwise).
+  const flat = full.length === 2;
   return (u) => {
-    const out = f(tf.reshape(u, full));
+    const out = f(flat ? u : tf.reshape(u, full));
     if (!(out instanceof tf.Tensor) || out.shape.length !== full.length || out.shape.some((d, i) => d !== full[i])) {
       const got = out instanceof tf.Tensor ? `[${out.shape.join(', ')}]` : typeof out;
       throw new ShapeError(`${owner}: f must return a tensor shaped like u, [${full.join(', ')}]; got ${got}`);
     }
-    return tf.reshape(out, u.shape) as tf.Tensor2D;
+    // (f may return its argument itself: hand back a distinct tensor, as the reshape did.)
+    return (flat ? (out === u ? tf.clone(out) : out) : tf.reshape(out, u.shape)) as tf.Tensor2D;
   };
 }
 
