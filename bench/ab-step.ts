@@ -8,9 +8,10 @@
  *
  *   tsx bench/ab-step.ts --config A --switch tapeReplay --reps 8
  *   tsx bench/ab-step.ts --config A --switch lazyBest --kernels  # kernel counts and times of a step, off and on
+ *   tsx bench/ab-step.ts --config C --switch fusedAdam --optimizer  # whole steps, optimizer included
  *
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
- * packages/solvers/src/internal/switches.ts, and `transposedOperands`, the wasm matmul's cache of
+ * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and `transposedOperands`, the wasm matmul's cache of
  * transposed right operands); 'none' times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +19,7 @@ import { initBackend, setup, trainmode, treeDispose, updateState, Xoshiro, type 
 import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
 import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
+import { optimSwitches } from '../packages/train/src/optim/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { build, type ConfigName } from './lib/configs.js';
 import { transposedOperands } from '../packages/core-layers/src/engine/fixes/wasm-batch-matmul.js';
@@ -33,6 +35,8 @@ const reps = Number(flag('reps', '8'));
 const nBatches = Number(flag('batches', '3'));
 const switchName = flag('switch', 'none');
 const kernels = args.includes('--kernels');
+/** Time whole training steps (gradients and the Adam update) instead of the gradients alone. */
+const withOptimizer = args.includes('--optimizer');
 
 const engineSwitches = {
   /** wasm BatchMatMul: cache bᵀ of `a · bᵀ` products (core-layers/src/engine/fixes/wasm-batch-matmul.ts). */
@@ -44,11 +48,12 @@ const engineSwitches = {
     if (!on) transposedOperands.clear();
   },
 };
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, transposedOperands: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, transposedOperands: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
+  if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName === 'transposedOperands') engineSwitches.transposedOperands = on;
 };
 
@@ -93,6 +98,10 @@ const step = (): number => {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const b of fixed) {
+    if (withOptimizer) {
+      ts = singleTrainStep(ts, lossFn, b)[3];
+      continue;
+    }
     const [grads, , , next] = computeGradients(ts, lossFn, b);
     treeDispose(grads);
     ts = next;

@@ -14,6 +14,7 @@ import { compileWat } from './compile-wat.js';
 const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh.wat', import.meta.url),
   new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url),
+  new URL('../../packages/train/src/optim/adam.wat', import.meta.url),
 ];
 
 const check = process.argv.includes('--check');

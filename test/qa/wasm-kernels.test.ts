@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { WASM_BASE64 as TANH } from '../../packages/core-layers/src/engine/fixes/wasm-tanh-wasm.js';
 import { WASM_BASE64 as SOLVER_KERNELS } from '../../packages/solvers/src/internal/fused/kernels-wasm.js';
+import { WASM_BASE64 as ADAM } from '../../packages/train/src/optim/adam-wasm.js';
 
 // The hand-written wasm kernels (*.wat) are embedded as generated TypeScript modules; they must
 // be rebuilt whenever a .wat source changes. The build script's --check compiles every source
@@ -24,7 +25,7 @@ it('every embedded wasm kernel module is its .wat source compiled (npx tsx scrip
 // modules are compiled synchronously inside kernels, so tfjs on a page's main thread needs them
 // small); split a module before it grows past that.
 it('each embedded wasm kernel module is under 4 KB (synchronous compilation on a browser main thread)', () => {
-  for (const [name, base64] of [['wasm-tanh', TANH], ['solver kernels', SOLVER_KERNELS]] as const) {
+  for (const [name, base64] of [['wasm-tanh', TANH], ['solver kernels', SOLVER_KERNELS], ['adam', ADAM]] as const) {
     expect(atob(base64).length, name).toBeLessThan(4096);
   }
 });

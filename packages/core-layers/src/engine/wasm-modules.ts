@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The members of tfjs-backend-wasm's backend that a hand-written wasm kernel module needs: its
@@ -78,4 +78,50 @@ export function wasmModuleExports<E>(base64: string, backend: WasmModuleBackend)
  */
 export function heapOffset(backend: WasmModuleBackend, info: tf.TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
+}
+
+/**
+ * Registers a kernel for the wasm backend once (kernel registries are global to a tfjs instance):
+ * `kernelFunc` gets the backend, the inputs as TensorInfos and the attributes. Run it through
+ * `tf.engine().runKernel(name, inputs, attrs)`.
+ *
+ * @example
+ * ```ts
+ * import { registerWasmKernel } from '@deqts/core-layers';
+ * registerWasmKernel('MyCopy', (backend, inputs) => {
+ *   const out = backend.makeOutput([...inputs.x.shape], 'float32');
+ *   backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(inputs.x));
+ *   return out;
+ * });
+ * ```
+ */
+export function registerWasmKernel(
+  name: string,
+  kernelFunc: (backend: WasmModuleBackend, inputs: Readonly<Record<string, tf.TensorInfo>>, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[],
+): void {
+  if (tf.getKernel(name, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => kernelFunc(backend as unknown as WasmModuleBackend, inputs as Record<string, tf.TensorInfo>, attrs as Record<string, unknown>),
+  });
+}
+
+/**
+ * True when hand-written wasm kernels can run now: the wasm backend is active and no gradient
+ * tape is recording (such kernels have no gradient, so a computation being differentiated must
+ * take the tfjs-op path). Recording is tfjs's own test: gradientDepth > 0 and kernelDepth = 0;
+ * if those engine fields are missing (another tfjs version), the answer is false.
+ *
+ * @example
+ * ```ts
+ * import { canRunWasmKernels } from '@deqts/core-layers';
+ * if (canRunWasmKernels()) console.log('fused kernels on');
+ * ```
+ */
+export function canRunWasmKernels(): boolean {
+  if (tf.getBackend() !== 'wasm' || !isWasmModuleBackend(tf.backend())) return false;
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
+  if (!state || typeof state.gradientDepth !== 'number' || typeof state.kernelDepth !== 'number') return false;
+  return !(state.gradientDepth > 0 && state.kernelDepth === 0);
 }

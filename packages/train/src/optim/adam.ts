@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { parseOptions, type Tree } from '@deqts/core-layers';
+import { canRunWasmKernels, parseOptions, treeMap, type Tree } from '@deqts/core-layers';
+import { fusedAdamUpdate } from './adam-kernel.js';
+import { optimSwitches } from './switches.js';
 import { mapTensorLeaves, tidyTree, zerosLikeTree, type GradientTransformation } from './transform.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const unitInterval = z.number().min(0).lt(1);
+
+/** A leaf holding the fused kernel's three outputs (a class instance, so tree maps stop at it). */
+class FusedLeaf {
+  constructor(readonly outputs: [tf.Tensor, tf.Tensor, tf.Tensor]) {}
+}
 
 /** State of {@link scaleByAdam}: the update count and the first and second moment estimates. */
 export type AdamState = {
@@ -54,6 +61,13 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
         // Bias corrections computed in float64 on the host, applied as float32 factors.
         const correction1 = 1 / (1 - b1 ** count);
         const correction2 = 1 / (1 - b2 ** count);
+        if (optimSwitches.fusedAdam && canRunWasmKernels()) {
+          // One kernel per parameter tensor on wasm: the same float32 operations in one pass.
+          const scalars = { b1, b2, correction1, correction2, eps, epsRoot };
+          const fused = mapTensorLeaves((g, m, v) => new FusedLeaf(fusedAdamUpdate(g, m as tf.Tensor, v as tf.Tensor, scalars)), updates, state.mu, state.nu);
+          const pick = (i: number) => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
+          return [pick(2) as typeof updates, { count, mu: pick(0) as Tree<tf.Tensor | null>, nu: pick(1) as Tree<tf.Tensor | null> }] as const;
+        }
         const mu = mapTensorLeaves((g, m) => tf.add(tf.mul(m as tf.Tensor, b1), tf.mul(g, 1 - b1)), updates, state.mu);
         const nu = mapTensorLeaves((g, v) => tf.add(tf.mul(v as tf.Tensor, b2), tf.mul(tf.square(g), 1 - b2)), updates, state.nu);
         const out = mapTensorLeaves(

@@ -9,7 +9,7 @@
  * op-by-op path in the last bits (tests bound the difference).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, isWasmModuleBackend, wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
+import { canRunWasmKernels, heapOffset, registerWasmKernel as registerKernel, wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
 import { WASM_BASE64 } from './kernels-wasm.js';
 
 /** The wasm backend as the kernels see it. */
@@ -42,29 +42,8 @@ export function pointerTable(backend: WasmBackend, tensors: readonly tf.TensorIn
   return block;
 }
 
-const registered = new Set<string>();
+/** Registers a fused solver kernel for wasm (once). */
+export const registerWasmKernel = registerKernel;
 
-/** Registers a wasm kernel once (kernel registries are global to the tfjs instance). */
-export function registerWasmKernel(name: string, kernelFunc: (backend: WasmBackend, inputs: Readonly<Record<string, tf.TensorInfo>>, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[]): void {
-  if (registered.has(name) || tf.getKernel(name, 'wasm')) return;
-  registered.add(name);
-  tf.registerKernel({
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => kernelFunc(backend as unknown as WasmBackend, inputs as Record<string, tf.TensorInfo>, attrs as Record<string, unknown>),
-  });
-}
-
-/**
- * True when the fused kernels can run now: the wasm backend is active and no gradient tape is
- * recording (the kernels have no gradient; a computation that is being differentiated takes
- * the op path).
- */
-export function fusedKernelsAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isWasmModuleBackend(tf.backend())) return false;
-  // tfjs records an op on the tape exactly when gradientDepth > 0 and kernelDepth === 0 (its
-  // Engine.isTapeOn); missing fields (other tfjs internals) mean: take the op path.
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
-  if (!state || typeof state.gradientDepth !== 'number' || typeof state.kernelDepth !== 'number') return false;
-  return !(state.gradientDepth > 0 && state.kernelDepth === 0);
-}
+/** True when the fused kernels can run now (wasm backend, no gradient tape recording). */
+export const fusedKernelsAvailable = canRunWasmKernels;

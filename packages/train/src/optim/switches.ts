@@ -1,0 +1,8 @@
+/**
+ * Internal performance switches of the optimizers (not public API): bench/ab-step.ts flips them
+ * to time the old and new code path in the same process; tests check both give the same results.
+ */
+export const optimSwitches = {
+  /** On wasm (no gradient tape recording), Adam's moments and update in one kernel per parameter. */
+  fusedAdam: true,
+};
