@@ -9,7 +9,8 @@
  *   pnpm bench --configs A,C --batches 50 --profile
  *
  * Model A: u = Linear(784,128)(x); f(z) = tanh(W z + u), W 128×128 without bias; z0 = 0;
- * head Linear(128,10); cross-entropy. Solver: relative residual ‖f(z) − z‖ ≤ 1e-3·‖f(z)‖
+ * head Linear(128,10); cross-entropy. Every Linear/Conv is initialised as PyTorch's (and so the
+ * TorchDEQ reference's) default, U(±1/√fan_in), not DEQ.ts's Lux-style default (bench/lib/configs.ts). Solver: relative residual ‖f(z) − z‖ ≤ 1e-3·‖f(z)‖
  * (TorchDEQ's 'rel'), at most 30 iterations.
  *   A  Anderson forward + implicit backward
  *   B  Broyden forward + implicit backward

@@ -3,7 +3,7 @@
  * deq-configs.ts (the benchmark) and ab-step.ts (A/B timing of one optimisation).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AdaptiveMeanPool, Chain, Conv, Dense, FlattenLayer, GroupNorm, NoOpLayer, Parallel, WrappedFunction, type AnyLayer } from '@deqts/core-layers';
+import { AdaptiveMeanPool, Chain, Conv, Dense, FlattenLayer, GroupNorm, NoOpLayer, Parallel, uniformInit, WrappedFunction, type AnyLayer } from '@deqts/core-layers';
 import { Anderson, Broyden, type SteadyStateAlgorithm } from '@deqts/solvers';
 import { DeepEquilibriumNetwork, type DeqOptionsInput } from '@deqts/deq';
 
@@ -23,22 +23,31 @@ export const solveOptions: DeqOptionsInput = {
 
 const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
 
+/**
+ * PyTorch's default initialisation of nn.Linear and nn.Conv2d, which the TorchDEQ reference runs
+ * used: weights kaiming_uniform(a = √5), i.e. U(±1/√fan_in), and biases U(±1/√fan_in) (our
+ * default bias init already). DEQ.ts's own default follows Lux (kaiming_uniform with gain 1:
+ * U(±√3/√fan_in), 1.73× wider), which makes f less contractive: the benchmark must use the
+ * reference's.
+ */
+const torchInit = (fanIn: number) => ({ initWeight: uniformInit(1 / Math.sqrt(fanIn)) });
+
 export function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb'): AnyLayer {
-  const f = Chain(Parallel(add, Dense(128, 128, { useBias: false }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
-  return Chain(FlattenLayer(), Dense(784, 128), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10));
+  const f = Chain(Parallel(add, Dense(128, 128, { useBias: false, ...torchInit(128) }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
+  return Chain(FlattenLayer(), Dense(784, 128, torchInit(784)), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10, torchInit(128)));
 }
 
 export function convDeq(): AnyLayer {
   const f = Chain(
-    Parallel(add, Chain(Conv([3, 3], 16, 16, { padding: 1 }), GroupNorm(16, 4)), NoOpLayer()),
+    Parallel(add, Chain(Conv([3, 3], 16, 16, { padding: 1, ...torchInit(16 * 9) }), GroupNorm(16, 4)), NoOpLayer()),
     WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'),
   );
   return Chain(
-    Conv([3, 3], 1, 16, { padding: 1 }),
+    Conv([3, 3], 1, 16, { padding: 1, ...torchInit(9) }),
     DeepEquilibriumNetwork(f, new Anderson(), { ...solveOptions, gradient: 'implicit' }),
     AdaptiveMeanPool([4, 4]),
     FlattenLayer(),
-    Dense(256, 10),
+    Dense(256, 10, torchInit(256)),
   );
 }
 
