@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { asColumn, readColumns, readColumnsTidy, replace, rowDot, unpackRows, uploadColumn } from '../internal/batch.js';
-import { addCombination, gramSchmidt } from '../internal/fused/krylov-kernels.js';
-import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
+import { canRunWasmKernels } from '@deqts/core-layers';
+import { readColumnsTidy, replace, rowDot, uploadColumn } from '../internal/batch.js';
+import { addCombination } from '../internal/fused/krylov-kernels.js';
+import { orthogonalize } from './orthogonalize.js';
 import { solverSwitches } from '../internal/switches.js';
 import { solveUpperTriangular } from '../internal/small-solve.js';
 
@@ -121,29 +122,15 @@ function arnoldiCycle(
   const stepsOf = new Int32Array(batch);
   const estimate = Float64Array.from(beta);
   const basis: tf.Tensor2D[] = [tf.tidy(() => tf.mul(r, uploadColumn(Array.from(beta, (v, s) => (open[s] ? 1 / v : 0)))) as tf.Tensor2D)];
-  // On wasm (no tape recording) each step's Gram–Schmidt is one fused kernel instead of ~5(j + 1) ops.
-  const fused = solverSwitches.fusedGramSchmidt && fusedKernelsAvailable();
+  // On wasm (no tape recording) the final combination of the basis is one fused kernel.
+  const fused = solverSwitches.fusedGramSchmidt && canRunWasmKernels();
   let steps = 0;
   for (let j = 0; j < m && open.some((o) => o === 1); j++) {
     steps += 1;
-    // Modified Gram–Schmidt against this sample's basis; one host read per step for the column.
-    let column: Float32Array[] = [];
-    const w = tf.tidy(() => {
-      if (fused) {
-        const [orthogonal, h] = gramSchmidt(matvec(basis[j]), basis, batch, r.shape[1]) as [tf.Tensor2D, tf.Tensor2D];
-        column = unpackRows(h.dataSync() as Float32Array, batch, j + 2);
-        return orthogonal;
-      }
-      let v = matvec(basis[j]);
-      const h: tf.Tensor1D[] = [];
-      for (let i = 0; i <= j; i++) {
-        const hij = rowDot(v, basis[i]);
-        v = tf.sub(v, tf.mul(basis[i], asColumn(hij))) as tf.Tensor2D;
-        h.push(hij);
-      }
-      column = readColumns([...h, tf.sqrt(rowDot(v, v))]); // (not returned: tf.tidy would walk the arrays)
-      return v;
-    });
+    // Modified Gram–Schmidt against this sample's basis (one fused kernel on wasm), one host read.
+    const applied = tf.tidy(() => matvec(basis[j]));
+    const { w, coefficients: column } = orthogonalize(applied, basis, { perSample: true });
+    applied.dispose();
     const nextScale = new Float32Array(batch);
     for (let s = 0; s < batch; s++) {
       if (!open[s]) continue;

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@deqts/core-layers';
-import { unpackRows } from '../internal/batch.js';
+import { canRunWasmKernels, ShapeError } from '@deqts/core-layers';
+import { readColumns, rowDotColumn, unpackRows } from '../internal/batch.js';
 import { gramSchmidt } from '../internal/fused/krylov-kernels.js';
-import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
 import { solverSwitches } from '../internal/switches.js';
 
 /** Options of {@link orthogonalize}. */
@@ -19,12 +18,12 @@ export type OrthogonalizeOptions = {
  * the (orthonormal) basis vectors in order, wᵢ₊₁ = wᵢ − hᵢ·vᵢ with hᵢ = ⟨wᵢ, vᵢ⟩, and returns the
  * result with `coefficients` = [h₀, …, h_{k−1}, ‖w_k‖₂], each a Float32Array (one value per sample
  * with `perSample`, else one value). On the wasm backend this is one fused kernel (when no gradient
- * is being recorded); elsewhere tfjs ops with one host read per coefficient. `w` is not disposed.
+ * is being recorded); elsewhere tfjs ops and one host read of all the coefficients. `w` is not
+ * disposed.
  *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@deqts/core-layers';
  * import { orthogonalize } from '@deqts/solvers';
  * const v0 = tf.tensor2d([[1, 0]]);
  * const { w, coefficients } = orthogonalize(tf.tensor2d([[3, 4]]), [v0]);
@@ -37,7 +36,7 @@ export function orthogonalize(w: tf.Tensor, basis: readonly tf.Tensor[], options
   }
   const rows = options.perSample ? w.shape[0] : 1;
   const width = w.size / Math.max(rows, 1);
-  if (solverSwitches.fusedGramSchmidt && fusedKernelsAvailable() && w.dtype === 'float32') {
+  if (solverSwitches.fusedGramSchmidt && canRunWasmKernels() && w.dtype === 'float32') {
     let coefficients: Float32Array[] = [];
     const out = tf.tidy(() => {
       // No reshapes: the kernel reads the data as [rows, width] whatever the shapes.
@@ -47,18 +46,22 @@ export function orthogonalize(w: tf.Tensor, basis: readonly tf.Tensor[], options
     });
     return { w: out, coefficients };
   }
-  const coefficients: Float32Array[] = [];
-  const read = (t: tf.Tensor): Float32Array => Float32Array.from(t.dataSync());
+  // tfjs ops; every coefficient stays a tensor until one read of them all at the end (one device
+  // sync on GPU backends), as MGS needs hᵢ only as a tensor.
+  let coefficients: Float32Array[] = [];
   const out = tf.tidy(() => {
-    let current = w;
+    const asRows = (t: tf.Tensor): tf.Tensor2D => (t.rank === 2 && t.shape[0] === rows ? t : tf.reshape(t, [rows, width])) as tf.Tensor2D;
+    let current = asRows(w);
+    const blocks: tf.Tensor[] = [];
     for (const v of basis) {
-      const h = options.perSample ? tf.sum(tf.mul(tf.reshape(current, [rows, width]), tf.reshape(v, [rows, width])), 1, true) : tf.sum(tf.mul(current, v));
-      coefficients.push(read(h));
-      current = tf.sub(current, tf.mul(v, options.perSample ? tf.reshape(h, [rows, ...w.shape.slice(1).map(() => 1)]) : h));
+      const vRows = asRows(v);
+      const h = rowDotColumn(current, vRows);
+      blocks.push(h);
+      current = tf.sub(current, tf.mul(vRows, h)) as tf.Tensor2D;
     }
-    const flat = tf.reshape(current, [rows, width]);
-    coefficients.push(read(tf.sqrt(tf.sum(tf.mul(flat, flat), 1))));
-    return current === w ? tf.clone(w) : current;
+    blocks.push(tf.sqrt(rowDotColumn(current, current)));
+    coefficients = readColumns(blocks);
+    return current === w ? tf.clone(w) : tf.reshape(current, w.shape);
   });
   return { w: out, coefficients };
 }
