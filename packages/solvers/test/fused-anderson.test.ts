@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@deqts/core-layers';
+import { canRunWasmKernels, initBackend } from '@deqts/core-layers';
 import { Anderson } from '@deqts/solvers';
 import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../src/internal/fused/anderson-kernels.js';
-import { fusedKernelsAvailable } from '../src/internal/fused/wasm-module.js';
 import { dataIds, expectFusedSolveMatches, MODES } from './fused-compare.js';
 
 // The fused Anderson kernels (wasm backend only) against the same arithmetic as tfjs ops, and
@@ -23,11 +22,11 @@ describe('fused Anderson kernels [wasm]', () => {
   });
 
   it('is available on wasm with no tape recording, and not while a gradient is being recorded', () => {
-    expect(fusedKernelsAvailable()).toBe(true);
+    expect(canRunWasmKernels()).toBe(true);
     const x = tf.scalar(1);
     let inside: boolean | null = null;
     tf.grad((v: tf.Tensor) => {
-      inside = fusedKernelsAvailable();
+      inside = canRunWasmKernels();
       return tf.mul(v, 2);
     })(x).dispose();
     expect(inside).toBe(false);

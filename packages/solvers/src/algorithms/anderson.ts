@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { canRunWasmKernels } from '@deqts/core-layers';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
 import { rowDotColumn, selectRunning, unpackRows, uploadColumn } from '../internal/batch.js';
 import { andersonMix, andersonPost, POST_EXTRA_COLUMNS } from '../internal/fused/anderson-kernels.js';
-import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
 import { hostChecks } from '../internal/host-checks.js';
 import { solverSwitches } from '../internal/switches.js';
 import { solveRegularizedSpd, SpdWorkspace } from '../internal/small-solve.js';
@@ -98,7 +98,7 @@ class AndersonMethod implements NonlinearMethod {
   init(): void {}
 
   step(input: StepInput): StepOutput {
-    return solverSwitches.fusedAnderson && fusedKernelsAvailable() ? this.fusedStep(input) : this.opStep(input);
+    return solverSwitches.fusedAnderson && canRunWasmKernels() ? this.fusedStep(input) : this.opStep(input);
   }
 
   /** The step as tfjs ops (every backend). */
@@ -139,7 +139,7 @@ class AndersonMethod implements NonlinearMethod {
     // Gram entries with the kept differences, ⟨ΔG, ΔG⟩, ⟨r', ΔG⟩: what opStep reads.
     const hostReads = columns.slice(0, k + 2);
     const [rr, ff, maxR, maxF] = columns.slice(k + 2);
-    return { u: next, fu, r: rNext, reads: [], hostReads, checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
+    return { u: next, fu, r: rNext, hostReads, checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
   }
 
   /** Appends a difference pair to the history, dropping the oldest beyond `memory`. */

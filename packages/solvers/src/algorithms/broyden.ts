@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { canRunWasmKernels } from '@deqts/core-layers';
 import { z } from 'zod';
 import type { TerminationOptions } from '../termination.js';
 import { asColumn, rowDot, rowDotColumn, selectRunning, unpackRows } from '../internal/batch.js';
 import { BROYDEN_STATS_COLUMNS, broydenStats, broydenUpdate, lowRankProduct } from '../internal/fused/broyden-kernels.js';
 import { hostChecks } from '../internal/host-checks.js';
-import { fusedKernelsAvailable } from '../internal/fused/wasm-module.js';
 import { solverSwitches } from '../internal/switches.js';
 import { backtrackingSearch } from '../internal/line-search.js';
 import { NonlinearAlgorithm, parseAlgorithmOptions, type NonlinearContext, type NonlinearMethod, type StepInput, type StepOutput } from './base.js';
@@ -139,7 +139,7 @@ class BroydenMethod implements NonlinearMethod {
 
   /** z = H x, applying the stored factors oldest first. */
   private applyInverse(x: tf.Tensor2D): tf.Tensor2D {
-    if (this.dScaled.length > 0 && solverSwitches.fusedBroyden && fusedKernelsAvailable()) return lowRankProduct(x, this.dScaled, this.a);
+    if (this.dScaled.length > 0 && solverSwitches.fusedBroyden && canRunWasmKernels()) return lowRankProduct(x, this.dScaled, this.a);
     let z: tf.Tensor2D = x;
     for (let j = 0; j < this.dScaled.length; j++) {
       z = tf.add(z, tf.mul(this.a[j], rowDotColumn(this.dScaled[j], z))) as tf.Tensor2D;
@@ -164,7 +164,7 @@ class BroydenMethod implements NonlinearMethod {
     }
     const rNext = tf.sub(fu, next) as tf.Tensor2D;
     const z = this.applyInverse(rNext); // z = −H F(u₊), F = u − f(u)
-    if (typeof lambda === 'number' && solverSwitches.fusedBroyden && fusedKernelsAvailable()) return this.fusedUpdate(d, z, next, fu, rNext, lambda);
+    if (typeof lambda === 'number' && solverSwitches.fusedBroyden && canRunWasmKernels()) return this.fusedUpdate(d, z, next, fu, rNext, lambda);
     const dd = rowDot(d, d);
     const dz = rowDot(d, z);
     const hy = tf.sub(d, z); // H y
@@ -178,15 +178,20 @@ class BroydenMethod implements NonlinearMethod {
     const residualPart = typeof lambda === 'number' && lambda === 1 ? z : tf.sub(z, tf.mul(d, tf.sub(1, lambda)));
     const aNew = tf.mul(residualPart, asColumn(scale)) as tf.Tensor2D;
     const nextDirection = tf.add(z, tf.mul(aNew, asColumn(tf.mul(dz, invDd)))) as tf.Tensor2D;
+    this.remember(aNew, tf.mul(d, asColumn(invDd)) as tf.Tensor2D, nextDirection, d);
+    return { u: next, fu, r: rNext };
+  }
+
+  /** Stores the new factor (dropping the oldest beyond `memory`) and the next step, and frees the old step. */
+  private remember(aNew: tf.Tensor2D, dScaled: tf.Tensor2D, nextDirection: tf.Tensor2D, d: tf.Tensor2D): void {
     this.a.push(tf.keep(aNew));
-    this.dScaled.push(tf.keep(tf.mul(d, asColumn(invDd)) as tf.Tensor2D));
+    this.dScaled.push(tf.keep(dScaled));
     if (this.a.length > this.settings.memory) {
       this.a.shift()!.dispose();
       this.dScaled.shift()!.dispose();
     }
     this.direction = tf.keep(nextDirection);
     d.dispose();
-    return { u: next, fu, r: rNext };
   }
 
   /**
@@ -211,15 +216,8 @@ class BroydenMethod implements NonlinearMethod {
       coefficients[4 * batch + b] = invDd;
     }
     const [aNew, nextDirection, dScaled] = broydenUpdate(z, d, coefficients);
-    this.a.push(tf.keep(aNew));
-    this.dScaled.push(tf.keep(dScaled));
-    if (this.a.length > this.settings.memory) {
-      this.a.shift()!.dispose();
-      this.dScaled.shift()!.dispose();
-    }
-    this.direction = tf.keep(nextDirection);
-    d.dispose();
-    return { u: next, fu, r: rNext, hostReads: [], checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
+    this.remember(aNew, dScaled, nextDirection, d);
+    return { u: next, fu, r: rNext, checks: hostChecks(this.ctx.settings, this.ctx.size, rr, ff, maxR, maxF) };
   }
 
   dispose(): void {

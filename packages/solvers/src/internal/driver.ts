@@ -78,21 +78,17 @@ export function runNonlinear(
           state.r = replace(state.r, next.r);
         }
         const isCheck = k % settings.checkEvery === 0 || k === settings.maxiters;
-        let values: Float32Array[];
-        let readCount: number;
-        if (next.hostReads) {
-          const own = !isCheck ? [] : (next.checks ?? readColumnsTidy(() => checkColumns(state.r, state.fu, settings)));
-          values = [...own, ...next.hostReads];
-          readCount = next.hostReads.length;
-        } else {
-          values = readColumnsTidy(() => [...(isCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]);
-          readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
-        }
+        // One read of what is still on the device: the check's columns unless the method already
+        // has them on the host (`checks`), then the method's own `reads`.
+        const deviceCheck = isCheck && !next.checks;
+        const device = deviceCheck || next.reads.length > 0 ? readColumnsTidy(() => [...(deviceCheck ? checkColumns(state.r, state.fu, settings) : []), ...next.reads]) : [];
         for (const t of next.reads) t.dispose();
-        const ownCount = values.length - readCount;
-        if (next.reads.length > 0 || next.hostReads) current.receive?.(values.slice(ownCount));
+        const readCount = next.reads.reduce((a, t) => a + (t.rank === 1 ? 1 : t.size / batch), 0);
+        const received = [...device.slice(device.length - readCount), ...(next.hostReads ?? [])];
+        if (next.reads.length > 0 || next.hostReads) current.receive?.(received);
         if (!isCheck) continue;
-        decision = monitor.check(unpackCheck(values.slice(0, ownCount), settings), iterationOf(k), nfe);
+        const checkValues = next.checks ?? device.slice(0, device.length - readCount);
+        decision = monitor.check(unpackCheck(checkValues, settings), iterationOf(k), nfe);
         apply(decision, iterated);
         iterated.fill(0);
         if (decision.stoppedNow.some((s) => s === 1)) {

@@ -9,7 +9,8 @@
  * The Gram systems themselves are still solved in float64 on the host.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelsFor, offsetOf, pointerTable, registerWasmKernel } from './wasm-module.js';
+import { heapOffset, registerWasmKernel } from '@deqts/core-layers';
+import { kernelsFor, pointerTable } from './wasm-module.js';
 
 const MIX = 'DeqtsAndersonMix';
 const POST = 'DeqtsAndersonPost';
@@ -25,11 +26,11 @@ function register(): void {
     // Scratch layout: k pointers (i32), k·B γ values (f32), B active flags (u8).
     const mixed = Array.from({ length: k }, (_, j) => inputs[`m${j}`]);
     const block = pointerTable(b, mixed, k + k * batch + Math.ceil(batch / 4));
-    const base = offsetOf(b, block);
+    const base = heapOffset(b, block);
     const heap = b.wasm.asm.memory.buffer;
     new Float32Array(heap, base + 4 * k, k * batch).set(gamma);
     new Uint8Array(heap, base + 4 * (k + k * batch), batch).set(active);
-    kernelsFor(b).mix(offsetOf(b, out), offsetOf(b, u), offsetOf(b, inputs.r), beta, base, base + 4 * k, k, base + 4 * (k + k * batch), batch, n);
+    kernelsFor(b).mix(heapOffset(b, out), heapOffset(b, u), heapOffset(b, inputs.r), beta, base, base + 4 * k, k, base + 4 * (k + k * batch), batch, n);
     b.disposeData(block.dataId);
     return out;
   });
@@ -42,8 +43,8 @@ function register(): void {
     const mixOut = b.makeOutput([batch, n], 'float32');
     const stats = b.makeOutput([batch, k + POST_EXTRA_COLUMNS], 'float32');
     const block = pointerTable(b, Array.from({ length: k }, (_, j) => inputs[`g${j}`]));
-    const [pNext, pFu, pR, pU] = [next, inputs.fu, inputs.r, inputs.u].map((t) => offsetOf(b, t));
-    kernelsFor(b).post(pNext, pFu, pR, pU, beta, offsetOf(b, rOut), offsetOf(b, dgOut), offsetOf(b, mixOut), offsetOf(b, block), k, offsetOf(b, stats), batch, n);
+    const [pNext, pFu, pR, pU] = [next, inputs.fu, inputs.r, inputs.u].map((t) => heapOffset(b, t));
+    kernelsFor(b).post(pNext, pFu, pR, pU, beta, heapOffset(b, rOut), heapOffset(b, dgOut), heapOffset(b, mixOut), heapOffset(b, block), k, heapOffset(b, stats), batch, n);
     b.disposeData(block.dataId);
     return [rOut, dgOut, mixOut, stats];
   });

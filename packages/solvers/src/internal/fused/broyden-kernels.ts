@@ -1,6 +1,7 @@
 /** Broyden's inverse-Jacobian product as one fused wasm kernel (internal; see wasm-module.ts). */
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelsFor, offsetOf, pointerTable, registerWasmKernel } from './wasm-module.js';
+import { heapOffset, registerWasmKernel } from '@deqts/core-layers';
+import { kernelsFor, pointerTable } from './wasm-module.js';
 
 const LOW_RANK = 'DeqtsLowRankProduct';
 
@@ -14,8 +15,8 @@ export function lowRankProduct(x: tf.Tensor2D, d: readonly tf.Tensor2D[], a: rea
     const [batch, n] = inputs.x.shape;
     const out = b.makeOutput([batch, n], 'float32');
     const block = pointerTable(b, [...Array.from({ length: k }, (_, j) => inputs[`d${j}`]), ...Array.from({ length: k }, (_, j) => inputs[`a${j}`])]);
-    const base = offsetOf(b, block);
-    kernelsFor(b).lowrank(offsetOf(b, out), offsetOf(b, inputs.x), base, base + 4 * k, k, batch, n);
+    const base = heapOffset(b, block);
+    kernelsFor(b).lowrank(heapOffset(b, out), heapOffset(b, inputs.x), base, base + 4 * k, k, batch, n);
     b.disposeData(block.dataId);
     return out;
   });
@@ -35,8 +36,8 @@ export function broydenStats(d: tf.Tensor2D, z: tf.Tensor2D, r: tf.Tensor2D, fu:
   registerWasmKernel(STATS, (b, inputs) => {
     const [batch, n] = inputs.d.shape;
     const stats = b.makeOutput([batch, BROYDEN_STATS_COLUMNS], 'float32');
-    const [pd, pz, pr, pf] = [inputs.d, inputs.z, inputs.r, inputs.fu].map((t) => offsetOf(b, t));
-    kernelsFor(b).bstats(pd, pz, pr, pf, offsetOf(b, stats), batch, n);
+    const [pd, pz, pr, pf] = [inputs.d, inputs.z, inputs.r, inputs.fu].map((t) => heapOffset(b, t));
+    kernelsFor(b).bstats(pd, pz, pr, pf, heapOffset(b, stats), batch, n);
     return stats;
   });
   return tf.engine().runKernel(STATS, { d, z, r, fu }) as tf.Tensor2D;
@@ -51,9 +52,9 @@ export function broydenUpdate(z: tf.Tensor2D, d: tf.Tensor2D, coefficients: Floa
     const [batch, n] = inputs.z.shape;
     const outs = [0, 1, 2].map(() => b.makeOutput([batch, n], 'float32'));
     const block = b.makeOutput([5 * batch], 'float32');
-    new Float32Array(b.wasm.asm.memory.buffer, offsetOf(b, block), 5 * batch).set((attrs as { coefficients: Float32Array }).coefficients);
-    const [pa, pn, pd] = outs.map((t) => offsetOf(b, t));
-    kernelsFor(b).bupdate(offsetOf(b, inputs.z), offsetOf(b, inputs.d), offsetOf(b, block), pa, pn, pd, batch, n);
+    new Float32Array(b.wasm.asm.memory.buffer, heapOffset(b, block), 5 * batch).set((attrs as { coefficients: Float32Array }).coefficients);
+    const [pa, pn, pd] = outs.map((t) => heapOffset(b, t));
+    kernelsFor(b).bupdate(heapOffset(b, inputs.z), heapOffset(b, inputs.d), heapOffset(b, block), pa, pn, pd, batch, n);
     b.disposeData(block.dataId);
     return outs;
   });

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { andersonMix } from './anderson-kernels.js';
-import { kernelsFor, offsetOf, pointerTable, registerWasmKernel } from './wasm-module.js';
+import { heapOffset, registerWasmKernel } from '@deqts/core-layers';
+import { kernelsFor, pointerTable } from './wasm-module.js';
 
 const MGS = 'DeqtsGramSchmidt';
 
@@ -20,7 +21,7 @@ export function gramSchmidt(w: tf.Tensor, basis: readonly tf.Tensor[], rows: num
     const out = b.makeOutput([...inputs.w.shape], 'float32');
     const h = b.makeOutput([batch, k + 1], 'float32');
     const block = pointerTable(b, Array.from({ length: k }, (_, i) => inputs[`v${i}`]));
-    kernelsFor(b).mgs(offsetOf(b, out), offsetOf(b, inputs.w), offsetOf(b, block), k, offsetOf(b, h), batch, n);
+    kernelsFor(b).mgs(heapOffset(b, out), heapOffset(b, inputs.w), heapOffset(b, block), k, heapOffset(b, h), batch, n);
     b.disposeData(block.dataId);
     return [out, h];
   });

@@ -9,11 +9,8 @@
  * op-by-op path in the last bits (tests bound the difference).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { canRunWasmKernels, heapOffset, registerWasmKernel as registerKernel, wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
+import { heapOffset, wasmModuleExports, type WasmModuleBackend } from '@deqts/core-layers';
 import { WASM_BASE64 } from './kernels-wasm.js';
-
-/** The wasm backend as the kernels see it. */
-export type WasmBackend = WasmModuleBackend;
 
 /** The module's exports; every pointer is a byte offset in the wasm backend's memory. */
 export type KernelExports = {
@@ -26,24 +23,15 @@ export type KernelExports = {
 };
 
 /** The module instance bound to this backend's memory. */
-export const kernelsFor = (backend: WasmBackend): KernelExports => wasmModuleExports<KernelExports>(WASM_BASE64, backend);
-
-/** Byte offset of a tensor's data in the wasm heap. */
-export const offsetOf = heapOffset;
+export const kernelsFor = (backend: WasmModuleBackend): KernelExports => wasmModuleExports<KernelExports>(WASM_BASE64, backend);
 
 /**
  * Writes the heap offsets of `tensors` into a new scratch block of at least `words` 32-bit words
  * (the pointer table comes first) and returns it; free it with `backend.disposeData`.
  */
-export function pointerTable(backend: WasmBackend, tensors: readonly tf.TensorInfo[], words = tensors.length): tf.TensorInfo {
+export function pointerTable(backend: WasmModuleBackend, tensors: readonly tf.TensorInfo[], words = tensors.length): tf.TensorInfo {
   const block = backend.makeOutput([Math.max(1, words)], 'int32');
-  const offsets = tensors.map((t) => offsetOf(backend, t));
-  new Int32Array(backend.wasm.asm.memory.buffer, offsetOf(backend, block), offsets.length).set(offsets);
+  const offsets = tensors.map((t) => heapOffset(backend, t));
+  new Int32Array(backend.wasm.asm.memory.buffer, heapOffset(backend, block), offsets.length).set(offsets);
   return block;
 }
-
-/** Registers a fused solver kernel for wasm (once). */
-export const registerWasmKernel = registerKernel;
-
-/** True when the fused kernels can run now (wasm backend, no gradient tape recording). */
-export const fusedKernelsAvailable = canRunWasmKernels;
