@@ -11,8 +11,9 @@
  *   tsx bench/ab-step.ts --config C --switch fusedAdam --optimizer  # whole steps, optimizer included
  *
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
- * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and `transposedOperands`, the wasm matmul's cache of
- * transposed right operands); 'none' times the same code twice (noise floor).
+ * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
+ * `transposedOperands`, the wasm matmul's cache of transposed right operands); 'none' times the
+ * same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';

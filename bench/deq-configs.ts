@@ -10,8 +10,9 @@
  *
  * Model A: u = Linear(784,128)(x); f(z) = tanh(W z + u), W 128×128 without bias; z0 = 0;
  * head Linear(128,10); cross-entropy. Every Linear/Conv is initialised as PyTorch's (and so the
- * TorchDEQ reference's) default, U(±1/√fan_in), not DEQ.ts's Lux-style default (bench/lib/configs.ts). Solver: relative residual ‖f(z) − z‖ ≤ 1e-3·‖f(z)‖
- * (TorchDEQ's 'rel'), at most 30 iterations.
+ * TorchDEQ reference's) default, U(±1/√fan_in), not DEQ.ts's Lux-style default
+ * (bench/lib/configs.ts). Solver: relative residual ‖f(z) − z‖ ≤ 1e-3·‖f(z)‖ (TorchDEQ's 'rel'),
+ * at most 30 iterations.
  *   A  Anderson forward + implicit backward
  *   B  Broyden forward + implicit backward
  *   C  Anderson forward + 1-step Jacobian-free backward (gradient: 'jfb')
