@@ -12,18 +12,17 @@
  *
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
- * `transposedOperands`, the wasm matmul's cache of transposed right operands); 'none' times the
+ * `gemmFma`, the wasm matrix product's fused multiply-add); 'none' times the
  * same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, setup, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
+import { initBackend, setup, wasmGemmOptions, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
 import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
 import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { optimSwitches } from '../packages/train/src/optim/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { build, type ConfigName } from './lib/configs.js';
-import { transposedOperands } from '../packages/core-layers/src/engine/fixes/wasm-batch-matmul.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -40,25 +39,24 @@ const kernels = args.includes('--kernels');
 const withOptimizer = args.includes('--optimizer');
 
 const engineSwitches = {
-  /** wasm BatchMatMul: cache bᵀ of `a · bᵀ` products (core-layers/src/engine/fixes/wasm-batch-matmul.ts). */
-  get transposedOperands(): boolean {
-    return transposedOperands.enabled;
+  /** wasm matrix product: the relaxed-SIMD fused multiply-add kernel (off: SIMD128 mul + add). */
+  get gemmFma(): boolean {
+    return wasmGemmOptions.multiplyAdd === 'auto';
   },
-  set transposedOperands(on: boolean) {
-    transposedOperands.enabled = on;
-    if (!on) transposedOperands.clear();
+  set gemmFma(on: boolean) {
+    wasmGemmOptions.multiplyAdd = on ? 'auto' : 'simd128';
   },
 };
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, transposedOperands: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
-  if (switchName === 'transposedOperands') engineSwitches.transposedOperands = on;
+  if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
 };
 
-if (!['A', 'B', 'C'].includes(config)) throw new Error(`--config must be A, B or C, got '${config}'`);
+if (!['A', 'B', 'C', 'E'].includes(config)) throw new Error(`--config must be A, B, C or E, got '${config}'`);
 const { model } = build(config as ConfigName);
 
 await initBackend('wasm');

@@ -15,6 +15,8 @@ const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh.wat', import.meta.url),
   new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url),
   new URL('../../packages/train/src/optim/adam.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm-fma.wat', import.meta.url),
 ];
 
 const check = process.argv.includes('--check');

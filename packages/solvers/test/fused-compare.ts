@@ -6,6 +6,9 @@ import { solverSwitches } from '../src/internal/switches.js';
 /** Live backend data blocks (catches a leaked scratch block, which tf.memory() does not see). */
 export const dataIds = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 
+/** The iteration cap of the compared solves. */
+const MAXITERS = 40;
+
 /** z = tanh(W z + x) per sample; `scale` > 1 on some rows makes them slow or oscillating. */
 function problem(batch: number, n: number) {
   const W = tf.tidy(() => tf.mul(tf.randomNormal([n, n], 0, 1, 'float32', 31), 1 / Math.sqrt(n)));
@@ -18,7 +21,8 @@ function problem(batch: number, n: number) {
 /**
  * Solves the same batch (16 samples of size 37) with a fused-kernel switch off and on and checks
  * that the fused path matches: same statuses and iterations within ±1 for every sample the op
- * path solves within `stableWithin` iterations (default: all of them); for the hard rest, whose
+ * path solves within `stableWithin` iterations (default: all of them; a sample one path stops at
+ * the iteration cap may converge one step earlier on the other); for the hard rest, whose
  * iteration counts move by a few either way with last-bit differences (Broyden's rank-one updates
  * amplify them; so does the elementwise 'rel' test near its tolerance), the fused residual must
  * be within 10× of the op path's or of the tolerance, whichever is larger; each converged sample as
@@ -41,14 +45,18 @@ export function expectFusedSolveMatches(
   };
   try {
     const ref = run(false, 1e-7, 300);
-    const off = run(false, 1e-5, 40);
+    const off = run(false, 1e-5, MAXITERS);
     const before = [tf.memory().numTensors, dataIds()];
-    const on = run(true, 1e-5, 40);
+    const on = run(true, 1e-5, MAXITERS);
     expect(on.perSample.status.filter((s) => s === 'success').length).toBeGreaterThan(8);
     off.perSample.status.forEach((st, b) => {
       if (off.perSample.iterations[b] <= stableWithin) {
-        expect(on.perSample.status[b], `sample ${b}`).toBe(st);
         expect(Math.abs(on.perSample.iterations[b] - off.perSample.iterations[b]), `sample ${b}`).toBeLessThanOrEqual(1);
+        // ±1 iteration at the cap: one path may stop there ('maxiters') and the other converge one
+        // step earlier; its residual is then held to the hard rows' bound below.
+        const atCap = Math.max(on.perSample.iterations[b], off.perSample.iterations[b]) === MAXITERS;
+        if (!atCap || on.perSample.status[b] === st) expect(on.perSample.status[b], `sample ${b}`).toBe(st);
+        else expect(on.perSample.residualNorm[b], `sample ${b} (at the cap)`).toBeLessThanOrEqual(10 * Math.max(off.perSample.residualNorm[b], 1e-5));
       } else {
         // 1e-5: the solves' tolerance (f(u) is O(1) here, so it also bounds the relative modes' residual).
         const bound = 10 * Math.max(off.perSample.residualNorm[b], 1e-5);

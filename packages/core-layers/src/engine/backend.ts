@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BackendError } from '../core/errors.js';
 import { registerEngineFixes } from './fixes/register.js';
+import { enableRelaxedSimd } from './fixes/wasm-gemm.js';
 
 /** A backend name DEQ.ts knows. 'auto' picks the fastest available. */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -24,6 +25,8 @@ async function trySetBackend(name: string): Promise<boolean> {
     if (name === 'wasm') {
       await import('@tensorflow/tfjs-backend-wasm');
       registerEngineFixes(); // the wasm kernels can be replaced only once the package registered them
+      // the matrix product's fused multiply-add (Node 20 accepts relaxed SIMD only behind a flag)
+      if (relaxedSimdWanted()) await enableRelaxedSimd();
     }
     if (!tf.findBackendFactory(name)) return false;
     const ok = await tf.setBackend(name);
@@ -37,10 +40,16 @@ async function trySetBackend(name: string): Promise<boolean> {
   }
 }
 
-function envOverride(): string | undefined {
+/** An environment variable, trimmed; undefined when unset or blank. */
+function envVar(name: string): string | undefined {
   // Through globalThis: browsers have no `process` (and the browser type-check no Node types).
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DEQTS_BACKEND;
-  return env && env.trim() !== '' ? env.trim() : undefined;
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** False when the environment variable DEQTS_RELAXED_SIMD is '0' (see enableRelaxedSimd). */
+function relaxedSimdWanted(): boolean {
+  return envVar('DEQTS_RELAXED_SIMD') !== '0';
 }
 
 /**
@@ -49,6 +58,8 @@ function envOverride(): string | undefined {
  * the user has installed them), else wasm, else cpu. The environment variable `DEQTS_BACKEND`
  * overrides 'auto'. It also registers DEQ.ts's kernel and gradient fixes (a wasm
  * Conv2DBackpropFilter, transposition-free BatchMatMul gradients, …) — see docs/framework.md.
+ * When it picks wasm it also turns on relaxed SIMD in Node 20 (`enableRelaxedSimd`; set
+ * `DEQTS_RELAXED_SIMD=0` to leave V8's flags alone).
  *
  * @example
  * ```ts
@@ -58,7 +69,7 @@ function envOverride(): string | undefined {
  * ```
  */
 export async function initBackend(name: BackendName = 'auto'): Promise<string> {
-  const requested = name === 'auto' ? (envOverride() ?? 'auto') : name;
+  const requested = name === 'auto' ? (envVar('DEQTS_BACKEND') ?? 'auto') : name;
   registerEngineFixes();
   if (requested === 'auto') {
     for (const pkg of OPTIONAL_NATIVE) {

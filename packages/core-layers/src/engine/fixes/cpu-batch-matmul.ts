@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { broadcastBatchIndices } from './matmul-plan.js';
+import { broadcastBatchIndices } from './batch-indices.js';
 import { overrideKernel, tensorInput } from './registry.js';
 import { BackendError } from '../../core/errors.js';
 
