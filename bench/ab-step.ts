@@ -121,14 +121,15 @@ if (kernels) {
       return tf.scalar(0);
     });
     for (const k of info.kernels) {
-      const c = counts.get(k.name) ?? { n: 0, ms: 0 };
+      const key = process.env.AB_SHAPES && k.name === 'BatchMatMul' ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+      const c = counts.get(key) ?? { n: 0, ms: 0 };
       c.n++;
       c.ms += Number(await k.kernelTimeMs);
-      counts.set(k.name, c);
+      counts.set(key, c);
     }
     const rows = [...counts.entries()].sort((a, b) => b[1].ms - a[1].ms);
     console.log(JSON.stringify({ config, switch: switchName, variant: v, batches: fixed.length, kernels_per_step: info.kernels.length / fixed.length }));
-    for (const [name, c] of rows) console.log(`${name.padEnd(24)} ${String(+(c.n / fixed.length).toFixed(1)).padStart(7)} calls ${(c.ms / fixed.length).toFixed(2).padStart(8)} ms`);
+    for (const [name, c] of rows) console.log(`${name.padEnd(process.env.AB_SHAPES ? 40 : 24)} ${String(+(c.n / fixed.length).toFixed(1)).padStart(7)} calls ${(c.ms / fixed.length).toFixed(2).padStart(8)} ms`);
   }
 } else {
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };

@@ -12,6 +12,7 @@ import { registerSquaredDifferenceGradient } from './squared-difference-grad.js'
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
 import { registerWasmConv3DBackprop } from './wasm-conv3d-backprop.js';
 import { registerWasmFusedMatMul } from './wasm-fused-matmul.js';
+import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmMaxPool } from './wasm-max-pool.js';
 import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
@@ -47,6 +48,7 @@ export function registerEngineFixes(): void {
     registerWasmConv3DBackprop();
     registerWasmMaxPool3D();
     registerWasmTanh();
+    registerWasmIdentity();
   }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();
