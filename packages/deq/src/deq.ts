@@ -177,7 +177,9 @@ export function DeepEquilibriumNetwork(
   solver: SteadyStateAlgorithm,
   options: DeepEquilibriumNetworkOptions = {},
 ): Layer<tf.Tensor, tf.Tensor, DeqParams, DeqStates> {
-  return makeDeq('DeepEquilibriumNetwork', model, solver, options, (x) => tf.zerosLike(x));
+  // tf.zeros, not zerosLike(x): a zeros tensor made from x would sit on the gradient tape, and
+  // backprop would compute a (zero) gradient into u0 through f's first step.
+  return makeDeq('DeepEquilibriumNetwork', model, solver, options, (x) => tf.zeros(x.shape, x.dtype));
 }
 
 /** Builds a DEQ layer; `zeroState(x)` gives the zero initial state for input x. */
