@@ -7,6 +7,7 @@
  *   pnpm bench --batches 50             # 50 training batches, per-epoch time extrapolated,
  *                                       # test on a proportional subset
  *   pnpm bench --configs A,C --batches 50 --profile
+ *   pnpm bench --configs D --batches 100 --adjoint fixedPoint   # implicit backward by fixed-point iteration
  *
  * Model A: u = Linear(784,128)(x); f(z) = tanh(W z + u), W 128×128 without bias; z0 = 0;
  * head Linear(128,10); cross-entropy. Every Linear/Conv is initialised as PyTorch's (and so the
@@ -29,7 +30,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, testmode, tidy, trainmode, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
 import { adam, batches, crossEntropy, findSolutions, loadMnist, ProgressBar, singleTrainStep, subset, TrainState, type Batch } from '@deqts/train';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
-import { build, type ConfigName } from './lib/configs.js';
+import { build, type AdjointMethod, type ConfigName } from './lib/configs.js';
 import { calibrationMs } from './lib/calibration.js';
 
 const ALL: readonly ConfigName[] = ['A', 'B', 'C', 'E', 'D'];
@@ -45,6 +46,9 @@ const batchLimit = flag('batches') ? Number(flag('batches')) : Infinity;
 const configs = (flag('configs')?.split(',').map((c) => c.trim().toUpperCase()) ?? ALL) as ConfigName[];
 const profile = args.includes('--profile');
 const seed = Number(flag('seed') ?? 0);
+/** The implicit backward's solver (A, B, D): 'gmres' (default) or 'fixedPoint'. */
+const adjointMethod = (flag('adjoint') ?? 'gmres') as AdjointMethod;
+if (adjointMethod !== 'gmres' && adjointMethod !== 'fixedPoint') throw new Error(`--adjoint must be gmres or fixedPoint, got '${adjointMethod}'`);
 const BATCH = 128;
 
 for (const c of configs) if (!ALL.includes(c)) throw new Error(`unknown config '${c}' (use A, B, C, D, E)`);
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   calibrationMs(); // warm-up: the first run compiles the kernels and the JIT's code paths
   const data = loadMnist();
   for (const c of configs) {
-    const { model, fixedDepth } = build(c);
+    const { model, fixedDepth } = build(c, adjointMethod);
     const rng = new Xoshiro(seed);
     const [ps0, st0] = setup(rng.split(), model);
     let st = trainmode(st0) as States;
@@ -148,6 +152,7 @@ async function main(): Promise<void> {
     const record: Record<string, unknown> = {
       config: c,
       backend,
+      adjoint: c === 'C' || c === 'E' ? 'none' : adjointMethod,
       train_batches: n,
       train_s_per_epoch: +((trainSeconds / n) * epochBatches).toFixed(2),
       s_per_batch: +(trainSeconds / n).toFixed(4),

@@ -32,36 +32,45 @@ const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
  */
 const torchInit = (fanIn: number) => ({ initWeight: uniformInit(1 / Math.sqrt(fanIn)) });
 
-export function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb'): AnyLayer {
+/** The implicit backward's linear solver: GMRES (default) or the fixed-point (Neumann) iteration. */
+export type AdjointMethod = 'gmres' | 'fixedPoint';
+
+const options = (gradient: 'implicit' | 'jfb', adjoint: AdjointMethod): DeqOptionsInput => ({
+  ...solveOptions,
+  gradient,
+  adjoint: { method: adjoint, tol: 1e-3, maxiters: 30 },
+});
+
+export function mlpDeq(solver: SteadyStateAlgorithm, gradient: 'implicit' | 'jfb', adjoint: AdjointMethod = 'gmres'): AnyLayer {
   const f = Chain(Parallel(add, Dense(128, 128, { useBias: false, ...torchInit(128) }), NoOpLayer()), WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'));
-  return Chain(FlattenLayer(), Dense(784, 128, torchInit(784)), DeepEquilibriumNetwork(f, solver, { ...solveOptions, gradient }), Dense(128, 10, torchInit(128)));
+  return Chain(FlattenLayer(), Dense(784, 128, torchInit(784)), DeepEquilibriumNetwork(f, solver, options(gradient, adjoint)), Dense(128, 10, torchInit(128)));
 }
 
-export function convDeq(): AnyLayer {
+export function convDeq(adjoint: AdjointMethod = 'gmres'): AnyLayer {
   const f = Chain(
     Parallel(add, Chain(Conv([3, 3], 16, 16, { padding: 1, ...torchInit(16 * 9) }), GroupNorm(16, 4)), NoOpLayer()),
     WrappedFunction((z: tf.Tensor) => tf.tanh(z), 'tanh'),
   );
   return Chain(
     Conv([3, 3], 1, 16, { padding: 1, ...torchInit(9) }),
-    DeepEquilibriumNetwork(f, new Anderson(), { ...solveOptions, gradient: 'implicit' }),
+    DeepEquilibriumNetwork(f, new Anderson(), options('implicit', adjoint)),
     AdaptiveMeanPool([4, 4]),
     FlattenLayer(),
     Dense(256, 10, torchInit(256)),
   );
 }
 
-export function build(c: ConfigName): { model: AnyLayer; fixedDepth: number } {
+export function build(c: ConfigName, adjoint: AdjointMethod = 'gmres'): { model: AnyLayer; fixedDepth: number } {
   switch (c) {
     case 'A':
-      return { model: mlpDeq(new Anderson(), 'implicit'), fixedDepth: 0 };
+      return { model: mlpDeq(new Anderson(), 'implicit', adjoint), fixedDepth: 0 };
     case 'B':
-      return { model: mlpDeq(new Broyden(), 'implicit'), fixedDepth: 0 };
+      return { model: mlpDeq(new Broyden(), 'implicit', adjoint), fixedDepth: 0 };
     case 'C':
       return { model: mlpDeq(new Anderson(), 'jfb'), fixedDepth: 0 };
     case 'E':
       return { model: mlpDeq(new Anderson(), 'implicit'), fixedDepth: 5 };
     case 'D':
-      return { model: convDeq(), fixedDepth: 0 };
+      return { model: convDeq(adjoint), fixedDepth: 0 };
   }
 }
