@@ -89,6 +89,9 @@ for (const backend of backends) {
       return out;
     };
     results['matmul-wasm-stock-fwdbwd'] = report('matmul', backend, 'stock', 'fwd+bwd', mmShape, 3 * mmFlops, timeRuns(stock, quick ? 1 : 3, 1));
+    // tfjs's own fast case (XNNPACK, no flags): what DEQ.ts's product kernel is measured against.
+    const stockPlain = () => [runOriginal('BatchMatMul', { a, b: w }, { transposeA: false, transposeB: false })];
+    report('matmul', backend, 'stock', 'fwd (XNNPACK)', mmShape, mmFlops, timeRuns(stockPlain, n, warmup));
     const stockDense = () => [runOriginal('BatchMatMul', { a, b: w }, { transposeA: false, transposeB: true })];
     report('matmul', backend, 'stock', 'fwd x·Wᵀ (Dense)', mmShape, mmFlops, timeRuns(stockDense, quick ? 2 : 5, 1));
   }

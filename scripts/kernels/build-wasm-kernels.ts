@@ -7,9 +7,10 @@
  *
  * The compiler is wabt (a devDependency); the library itself only embeds the bytes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileWat } from './compile-wat.js';
+import { writeOrCheck } from './generated-file.js';
 
 const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh.wat', import.meta.url),
@@ -33,20 +34,7 @@ for (const url of KERNELS) {
     continue;
   }
   const text = generatedModule(bytes, source.split('/').pop()!);
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    current = '';
-  }
-  if (current === text) continue;
-  if (check) {
-    console.error(`${target} is out of date: run npx tsx scripts/kernels/build-wasm-kernels.ts`);
-    stale++;
-  } else {
-    writeFileSync(target, text);
-    console.log(`wrote ${target} (${bytes.length} bytes of wasm)`);
-  }
+  if (writeOrCheck(target, text, check, 'npx tsx scripts/kernels/build-wasm-kernels.ts', ` (${bytes.length} bytes of wasm)`)) stale++;
 }
 if (stale > 0) process.exit(1);
 

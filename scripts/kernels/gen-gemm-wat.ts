@@ -8,8 +8,8 @@
  *   npx tsx scripts/kernels/gen-gemm-wat.ts           # rewrite the two .wat files
  *   npx tsx scripts/kernels/gen-gemm-wat.ts --check   # fail if one is out of date
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-file.js';
 
 /** Rows of the register block (each row holds 8 output columns in two vectors). */
 export const BLOCK_ROWS = 4;
@@ -213,21 +213,6 @@ const check = process.argv.includes('--check');
 const here = (name: string) => fileURLToPath(new URL(`../../packages/core-layers/src/engine/fixes/${name}`, import.meta.url));
 let stale = 0;
 for (const [file, fma] of [['wasm-gemm.wat', false], ['wasm-gemm-fma.wat', true]] as const) {
-  const target = here(file);
-  const text = gemmWat(fma);
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    current = '';
-  }
-  if (current === text) continue;
-  if (check) {
-    console.error(`${target} is out of date: run npx tsx scripts/kernels/gen-gemm-wat.ts`);
-    stale++;
-  } else {
-    writeFileSync(target, text);
-    console.log(`wrote ${target}`);
-  }
+  if (writeOrCheck(here(file), gemmWat(fma), check, 'npx tsx scripts/kernels/gen-gemm-wat.ts')) stale++;
 }
 if (stale > 0) process.exit(1);
