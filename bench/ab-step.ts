@@ -56,7 +56,7 @@ const setSwitch = (on: boolean): void => {
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
 };
 
-if (!['A', 'B', 'C', 'E'].includes(config)) throw new Error(`--config must be A, B, C or E, got '${config}'`);
+if (!['A', 'B', 'C', 'D', 'E'].includes(config)) throw new Error(`--config must be A, B, C, D or E, got '${config}'`);
 const { model } = build(config as ConfigName);
 
 await initBackend('wasm');

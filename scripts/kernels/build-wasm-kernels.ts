@@ -17,6 +17,7 @@ const KERNELS = [
   new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url),
   new URL('../../packages/train/src/optim/adam.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/layers/normalize/group-norm.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm-fma.wat', import.meta.url),
 ];
 

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { canRunWasmKernels } from '../../engine/wasm-modules.js';
 import { range } from './common.js';
+import { groupNormGradWasm, groupNormWasm } from './group-norm-fused.js';
 
 type Affine = (x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 type Plain = (x: tf.Tensor) => tf.Tensor;
@@ -51,25 +53,45 @@ function inputGradient(dxhat: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, shape
 export function groupNormalizer(groups: number, epsilon: number, affine: true): Affine;
 export function groupNormalizer(groups: number, epsilon: number, affine: false): Plain;
 export function groupNormalizer(groups: number, epsilon: number, affine: boolean): Affine | Plain {
+  // On wasm with no tape recording, forward and backward run as fused kernels (group-norm-fused.ts);
+  // the forward then saves the group statistics, and a backward that cannot use the kernels
+  // (it is itself recorded) recomputes x̂ from the saved input.
+  const fusedOk = (x: tf.Tensor) => x.dtype === 'float32' && canRunWasmKernels();
   if (affine) {
     return tf.customGrad(((x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+      if (fusedOk(x)) {
+        const [y, mean, rstd] = groupNormWasm(x, scale, bias, groups, epsilon);
+        save([x, scale, mean, rstd]);
+        return {
+          value: y,
+          gradFunc: (dy: tf.Tensor, [xs, sc, meanSaved, rstdSaved]: tf.Tensor[]) => {
+            if (!gradientRecorded() && canRunWasmKernels()) return groupNormGradWasm(dy, xs, sc, meanSaved, rstdSaved, groups);
+            return affineGradient(dy, xs, sc, normalizeGrouped(xs, groups, epsilon));
+          },
+        };
+      }
       const { xhat, rstd } = normalizeGrouped(x, groups, epsilon);
       save([x, scale, xhat, rstd]);
       return {
         value: tf.add(tf.mul(tf.reshape(xhat, x.shape), scale), bias),
-        gradFunc: (dy: tf.Tensor, [xs, sc, xhatSaved, rstdSaved]: tf.Tensor[]) => {
-          const { xhat: xh, rstd: rs } = gradientRecorded() ? normalizeGrouped(xs, groups, epsilon) : { xhat: xhatSaved, rstd: rstdSaved };
-          const axes = range(dy.rank - 1);
-          return [
-            inputGradient(tf.reshape(tf.mul(dy, sc), xh.shape), xh, rs, dy.shape),
-            tf.sum(tf.mul(dy, tf.reshape(xh, dy.shape)), axes),
-            tf.sum(dy, axes),
-          ];
-        },
+        gradFunc: (dy: tf.Tensor, [xs, sc, xhatSaved, rstdSaved]: tf.Tensor[]) =>
+          affineGradient(dy, xs, sc, gradientRecorded() ? normalizeGrouped(xs, groups, epsilon) : { xhat: xhatSaved, rstd: rstdSaved }),
       };
     }) as never) as unknown as Affine;
   }
   return tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    if (fusedOk(x)) {
+      const [y, mean, rstd] = groupNormWasm(x, undefined, undefined, groups, epsilon);
+      save([x, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, [xs, meanSaved, rstdSaved]: tf.Tensor[]) => {
+          if (!gradientRecorded() && canRunWasmKernels()) return groupNormGradWasm(dy, xs, undefined, meanSaved, rstdSaved, groups)[0];
+          const { xhat, rstd } = normalizeGrouped(xs, groups, epsilon);
+          return inputGradient(tf.reshape(dy, xhat.shape), xhat, rstd, dy.shape);
+        },
+      };
+    }
     const normalized = normalizeGrouped(x, groups, epsilon);
     save([x, normalized.xhat, normalized.rstd]);
     return {
@@ -80,4 +102,14 @@ export function groupNormalizer(groups: number, epsilon: number, affine: boolean
       },
     };
   }) as never) as unknown as Plain;
+}
+
+/** [dx, dscale, dbias] of the affine group norm from x̂ and 1/σ (grouped shapes). */
+function affineGradient(dy: tf.Tensor, x: tf.Tensor, scale: tf.Tensor, { xhat, rstd }: { xhat: tf.Tensor; rstd: tf.Tensor }): tf.Tensor[] {
+  const axes = range(dy.rank - 1);
+  return [
+    inputGradient(tf.reshape(tf.mul(dy, scale), xhat.shape), xhat, rstd, x.shape),
+    tf.sum(tf.mul(dy, tf.reshape(xhat, dy.shape)), axes),
+    tf.sum(dy, axes),
+  ];
 }
