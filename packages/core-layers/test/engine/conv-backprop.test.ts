@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { initBackend, Xoshiro, type Tree } from '@deqts/core-layers';
 import { checkGradients, describeBackends, expectNoLeak } from '../../../../test/utils/index.js';
 import { expectWasmMatchesCpu } from './cross-backend.js';
@@ -14,6 +14,11 @@ const convCases: [string, number[], number[], number | [number, number], Pad][] 
   ['2x3 stride [1, 2] explicit padding', [2, 5, 6, 3], [2, 3, 3, 4], [1, 2], [[0, 0], [1, 2], [0, 1], [0, 0]]],
   ['5x5 numeric padding 1', [1, 7, 7, 2], [5, 5, 2, 3], 1, 1],
   ['1x1 stride 2', [2, 5, 5, 4], [1, 1, 4, 3], 2, 'valid'],
+  // stride 1: DEQ.ts's own kernel (wasm-conv2d.ts); the conv DEQ's shapes, more than 8 output
+  // channels (two panels), a single input channel, 1x1
+  ['3x3 same 16 → 16 (conv DEQ)', [2, 9, 11, 16], [3, 3, 16, 16], 1, 'same'],
+  ['3x3 same 1 → 13', [3, 7, 7, 1], [3, 3, 1, 13], 1, 'same'],
+  ['1x1 stride 1, 5 → 9', [2, 3, 5, 5], [1, 1, 5, 9], 1, 'valid'],
 ];
 
 describe('conv2d on wasm (Conv2DBackpropFilter added, Conv2DBackpropInput replaced) matches cpu', () => {
@@ -107,6 +112,13 @@ describe('conv kernels on wasm: memory', () => {
     await expectNoLeak(() => {
       tf.dispose(g([x, w]));
     }, 5);
+    // stride 1 (DEQ.ts's kernel: padded copy and packing scratch, not engine tensors)
+    const g1 = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')));
+    const blocks = (tf.backend() as unknown as { numDataIds(): number }).numDataIds;
+    tf.dispose(g1([x, w]));
+    const before = [tf.memory().numTensors, blocks.call(tf.backend())];
+    for (let i = 0; i < 3; i++) tf.dispose(g1([x, w]));
+    expect([tf.memory().numTensors, blocks.call(tf.backend())]).toEqual(before);
     tf.dispose([x, w]);
   });
 });

@@ -10,6 +10,7 @@ import { registerMirrorPadGradient } from './mirror-pad-grad.js';
 import { registerResizeGradients } from './resize-grads.js';
 import { registerSquaredDifferenceGradient } from './squared-difference-grad.js';
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
+import { registerWasmConv2D } from './wasm-conv2d.js';
 import { registerWasmConv3DBackprop } from './wasm-conv3d-backprop.js';
 import { registerWasmFusedMatMul } from './wasm-fused-matmul.js';
 import { registerWasmIdentity } from './wasm-identity.js';
@@ -49,6 +50,7 @@ export function registerEngineFixes(): void {
     registerWasmMaxPool3D();
     registerWasmTanh();
     registerWasmIdentity();
+    registerWasmConv2D();
   }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();

@@ -6,7 +6,9 @@
 ;; panels of 8 columns ([panel][p][8], zero-padded past n) in the scratch block `pack`
 ;; (ceil(n/8)·k·8 + 8 floats); then each block of 4 rows × 8 columns of C is accumulated in
 ;; 8 vectors over p, one broadcast element of A per row and step. Rows past the last full
-;; block use a one-row kernel; columns past n are computed on the padding and not stored.
+;; block use a one-row kernel; columns past n are computed on the padding and not stored. `conv`
+;; runs the same blocks as a stride-1 NHWC convolution (each output row: its input windows times
+;; the filter, summed over the filter rows) on an input zero-padded by `pad`.
 ;; Pointers are byte offsets in the backend's memory. Build: scripts/kernels/build-wasm-kernels.ts.
 
 (module
@@ -94,44 +96,112 @@
       (br $panel)))
   )
 
-  ;; C (m×n) = A (m×k, element strides ars, acs) · B (k×n, element strides brs, bcs); pack is the
-  ;; scratch block for B's panels (ceil(n/8)·k·8 + 8 floats).
-  (func (export "gemm") (param $c i32) (param $a i32) (param $b i32) (param $pack i32) (param $m i32) (param $k i32) (param $n i32)
-      (param $ars i32) (param $acs i32) (param $brs i32) (param $bcs i32)
-    (local $i0 i32) (local $j0 i32) (local $pa i32) (local $pc i32) (local $panelBytes i32) (local $tmp i32) (local $rowBytes i32) (local $cols i32)
-    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
-    (local.set $acs (i32.shl (local.get $acs) (i32.const 2)))
-    (call $packB (local.get $pack) (local.get $b) (local.get $k) (local.get $n) (i32.shl (local.get $brs) (i32.const 2)) (i32.shl (local.get $bcs) (i32.const 2)))
-    (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
-    (local.set $tmp (i32.add (local.get $pack) (i32.mul (local.get $panelBytes) (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))))
-    (local.set $rowBytes (i32.shl (local.get $n) (i32.const 2)))
+  ;; An m×n block of C (row stride rowBytes) from the A rows at a (row stride ars, column stride acs
+  ;; bytes; kout blocks of k columns, block q starting at a + q·outer) and B's panels at pack.
+  (func $tile (param $c i32) (param $a i32) (param $m i32) (param $n i32) (param $k i32) (param $kout i32) (param $outer i32)
+      (param $ars i32) (param $acs i32) (param $pack i32) (param $rowBytes i32) (param $tmp i32)
+    (local $i0 i32) (local $j0 i32) (local $pa i32) (local $pc i32) (local $pb i32) (local $panelBytes i32)
+    (local.set $panelBytes (i32.shl (i32.mul (local.get $k) (local.get $kout)) (i32.const 5)))
     (block $rowsDone (loop $rows
       (br_if $rowsDone (i32.ge_u (local.get $i0) (local.get $m)))
       (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i0) (local.get $ars))))
       (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $i0) (local.get $rowBytes))))
+      (local.set $pb (local.get $pack))
       (local.set $j0 (i32.const 0))
       (block $colsDone (loop $cols
         (br_if $colsDone (i32.ge_u (local.get $j0) (local.get $n)))
-        (local.set $cols (i32.sub (local.get $n) (local.get $j0)))
         (if (i32.le_u (i32.add (local.get $i0) (i32.const 4)) (local.get $m))
-          (then (call $block (local.get $pc) (local.get $pa) (i32.add (local.get $pack) (i32.mul (i32.shr_u (local.get $j0) (i32.const 3)) (local.get $panelBytes)))
-                  (local.get $k) (local.get $ars) (local.get $acs) (local.get $rowBytes) (local.get $cols) (local.get $tmp)))
-          (else (call $row (local.get $pc) (local.get $pa) (i32.add (local.get $pack) (i32.mul (i32.shr_u (local.get $j0) (i32.const 3)) (local.get $panelBytes)))
-                  (local.get $k) (local.get $ars) (local.get $acs) (local.get $rowBytes) (local.get $cols) (local.get $tmp))))
+          (then (call $block (local.get $pc) (local.get $pa) (local.get $pb) (local.get $k) (local.get $kout) (local.get $outer)
+                  (local.get $ars) (local.get $acs) (local.get $rowBytes) (i32.sub (local.get $n) (local.get $j0)) (local.get $tmp)))
+          (else (call $row (local.get $pc) (local.get $pa) (local.get $pb) (local.get $k) (local.get $kout) (local.get $outer)
+                  (local.get $ars) (local.get $acs) (local.get $rowBytes) (i32.sub (local.get $n) (local.get $j0)) (local.get $tmp))))
         (local.set $pc (i32.add (local.get $pc) (i32.const 32)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $panelBytes)))
         (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
         (br $cols)))
       (local.set $i0 (i32.add (local.get $i0) (select (i32.const 4) (i32.const 1) (i32.le_u (i32.add (local.get $i0) (i32.const 4)) (local.get $m)))))
       (br $rows)))
   )
 
-  ;; C[i0 .. i0+4, j0 .. j0+8) from the A rows at pa (row stride ars bytes) and the B panel at pb.
-  (func $block (param $c i32) (param $pa i32) (param $pb i32) (param $k i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)
-    (local $p i32) (local $x v128) (local $b0 v128) (local $b1 v128) (local $r1 i32) (local $r2 i32) (local $r3 i32)
+  ;; C (m×n) = A (m×k, element strides ars, acs) · B (k×n, element strides brs, bcs); pack is the
+  ;; scratch block for B's panels (ceil(n/8)·k·8 + 8 floats).
+  (func (export "gemm") (param $c i32) (param $a i32) (param $b i32) (param $pack i32) (param $m i32) (param $k i32) (param $n i32)
+      (param $ars i32) (param $acs i32) (param $brs i32) (param $bcs i32)
+    (call $packB (local.get $pack) (local.get $b) (local.get $k) (local.get $n) (i32.shl (local.get $brs) (i32.const 2)) (i32.shl (local.get $bcs) (i32.const 2)))
+    (call $tile (local.get $c) (local.get $a) (local.get $m) (local.get $n) (local.get $k) (i32.const 1) (i32.const 0)
+      (i32.shl (local.get $ars) (i32.const 2)) (i32.shl (local.get $acs) (i32.const 2)) (local.get $pack) (i32.shl (local.get $n) (i32.const 2))
+      (i32.add (local.get $pack) (i32.mul (i32.shl (local.get $k) (i32.const 5)) (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))))
+  )
+
+  ;; Stride-1, undilated NHWC convolution of the padded input xp [batch, oh + kh − 1, ow + kw − 1, cin]
+  ;; with filter [kh, kw, cin, cout] into out [batch, oh, ow, cout]: for each output row, a product of
+  ;; the ow × (kw·cin) input windows (row stride cin) with the filter, over the kh filter rows.
+  (func (export "conv") (param $out i32) (param $xp i32) (param $filter i32) (param $pack i32) (param $batch i32) (param $oh i32) (param $ow i32)
+      (param $cin i32) (param $cout i32) (param $kh i32) (param $kw i32)
+    (local $b i32) (local $h i32) (local $kin i32) (local $xpRow i32) (local $xpImage i32) (local $rowBytes i32) (local $tmp i32) (local $src i32) (local $dst i32)
+    (local.set $kin (i32.mul (local.get $kw) (local.get $cin)))
+    (local.set $xpRow (i32.shl (i32.mul (i32.sub (i32.add (local.get $ow) (local.get $kw)) (i32.const 1)) (local.get $cin)) (i32.const 2)))
+    (local.set $xpImage (i32.mul (local.get $xpRow) (i32.sub (i32.add (local.get $oh) (local.get $kh)) (i32.const 1))))
+    (local.set $rowBytes (i32.shl (local.get $cout) (i32.const 2)))
+    (call $packB (local.get $pack) (local.get $filter) (i32.mul (local.get $kin) (local.get $kh)) (local.get $cout) (local.get $rowBytes) (i32.const 4))
+    (local.set $tmp (i32.add (local.get $pack) (i32.mul (i32.shl (i32.mul (local.get $kin) (local.get $kh)) (i32.const 5)) (i32.shr_u (i32.add (local.get $cout) (i32.const 7)) (i32.const 3)))))
+    (local.set $dst (local.get $out))
+    (block $batchDone (loop $image
+      (br_if $batchDone (i32.ge_u (local.get $b) (local.get $batch)))
+      (local.set $src (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $xpImage))))
+      (local.set $h (i32.const 0))
+      (block $rowsDone (loop $outRow
+        (br_if $rowsDone (i32.ge_u (local.get $h) (local.get $oh)))
+        (call $tile (local.get $dst) (local.get $src) (local.get $ow) (local.get $cout) (local.get $kin) (local.get $kh) (local.get $xpRow)
+          (i32.shl (local.get $cin) (i32.const 2)) (i32.const 4) (local.get $pack) (local.get $rowBytes) (local.get $tmp))
+        (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $ow) (local.get $rowBytes))))
+        (local.set $src (i32.add (local.get $src) (local.get $xpRow)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $outRow)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $image)))
+  )
+
+  ;; dst [batch, h + top + bottom, w + left + right, c] = src [batch, h, w, c] with zeros around.
+  (func (export "pad") (param $dst i32) (param $src i32) (param $batch i32) (param $h i32) (param $w i32) (param $c i32)
+      (param $top i32) (param $bottom i32) (param $left i32) (param $right i32)
+    (local $b i32) (local $y i32) (local $rowIn i32) (local $rowOut i32) (local $leftBytes i32) (local $rightBytes i32)
+    (local.set $rowIn (i32.shl (i32.mul (local.get $w) (local.get $c)) (i32.const 2)))
+    (local.set $leftBytes (i32.shl (i32.mul (local.get $left) (local.get $c)) (i32.const 2)))
+    (local.set $rightBytes (i32.shl (i32.mul (local.get $right) (local.get $c)) (i32.const 2)))
+    (local.set $rowOut (i32.add (local.get $rowIn) (i32.add (local.get $leftBytes) (local.get $rightBytes))))
+    (block $batchDone (loop $image
+      (br_if $batchDone (i32.ge_u (local.get $b) (local.get $batch)))
+      (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $top) (local.get $rowOut)))
+      (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $top) (local.get $rowOut))))
+      (local.set $y (i32.const 0))
+      (block $rowsDone (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $h)))
+        (memory.fill (local.get $dst) (i32.const 0) (local.get $leftBytes))
+        (memory.copy (i32.add (local.get $dst) (local.get $leftBytes)) (local.get $src) (local.get $rowIn))
+        (memory.fill (i32.add (local.get $dst) (i32.add (local.get $leftBytes) (local.get $rowIn))) (i32.const 0) (local.get $rightBytes))
+        (local.set $dst (i32.add (local.get $dst) (local.get $rowOut)))
+        (local.set $src (i32.add (local.get $src) (local.get $rowIn)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row)))
+      (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $bottom) (local.get $rowOut)))
+      (local.set $dst (i32.add (local.get $dst) (i32.mul (local.get $bottom) (local.get $rowOut))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $image)))
+  )
+
+  ;; C[i0 .. i0+4, j0 .. j0+8) from the A rows at pa0 (row stride ars bytes) and the B panel at pb:
+  ;; kout blocks of k steps, the A columns of block q starting at pa0 + q·outer (a convolution's filter rows).
+  (func $block (param $c i32) (param $pa0 i32) (param $pb i32) (param $k i32) (param $kout i32) (param $outer i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)
+    (local $pa i32) (local $p i32) (local $q i32) (local $x v128) (local $b0 v128) (local $b1 v128) (local $r1 i32) (local $r2 i32) (local $r3 i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $r1 (i32.mul (local.get $ars) (i32.const 1)))
     (local.set $r2 (i32.mul (local.get $ars) (i32.const 2)))
     (local.set $r3 (i32.mul (local.get $ars) (i32.const 3)))
+    (local.set $q (local.get $kout))
+    (block $blocksDone (loop $blocks
+      (br_if $blocksDone (i32.eqz (local.get $q)))
+    (local.set $pa (local.get $pa0))
     (local.set $p (local.get $k))
     (block $done (loop $step
       (br_if $done (i32.eqz (local.get $p)))
@@ -153,6 +223,9 @@
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (local.set $p (i32.sub (local.get $p) (i32.const 1)))
       (br $step)))
+      (local.set $pa0 (i32.add (local.get $pa0) (local.get $outer)))
+      (local.set $q (i32.sub (local.get $q) (i32.const 1)))
+      (br $blocks)))
     (if (i32.ge_u (local.get $cols) (i32.const 8))
       (then
         (v128.store (local.get $c) (local.get $c00))
@@ -180,10 +253,15 @@
       ))
   )
 
-  ;; C[i0 .. i0+1, j0 .. j0+8) from the A rows at pa (row stride ars bytes) and the B panel at pb.
-  (func $row (param $c i32) (param $pa i32) (param $pb i32) (param $k i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)
-    (local $p i32) (local $x v128) (local $b0 v128) (local $b1 v128)
+  ;; C[i0 .. i0+1, j0 .. j0+8) from the A rows at pa0 (row stride ars bytes) and the B panel at pb:
+  ;; kout blocks of k steps, the A columns of block q starting at pa0 + q·outer (a convolution's filter rows).
+  (func $row (param $c i32) (param $pa0 i32) (param $pb i32) (param $k i32) (param $kout i32) (param $outer i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)
+    (local $pa i32) (local $p i32) (local $q i32) (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128)
+    (local.set $q (local.get $kout))
+    (block $blocksDone (loop $blocks
+      (br_if $blocksDone (i32.eqz (local.get $q)))
+    (local.set $pa (local.get $pa0))
     (local.set $p (local.get $k))
     (block $done (loop $step
       (br_if $done (i32.eqz (local.get $p)))
@@ -196,6 +274,9 @@
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (local.set $p (i32.sub (local.get $p) (i32.const 1)))
       (br $step)))
+      (local.set $pa0 (i32.add (local.get $pa0) (local.get $outer)))
+      (local.set $q (i32.sub (local.get $q) (i32.const 1)))
+      (br $blocks)))
     (if (i32.ge_u (local.get $cols) (i32.const 8))
       (then
         (v128.store (local.get $c) (local.get $c00))

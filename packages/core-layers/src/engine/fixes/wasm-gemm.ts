@@ -3,8 +3,11 @@ import { heapOffset, wasmModuleExports, type WasmModuleBackend } from '../wasm-m
 import { WASM_BASE64 as FMA_BASE64 } from './wasm-gemm-fma-wasm.js';
 import { WASM_BASE64 as PLAIN_BASE64 } from './wasm-gemm-wasm.js';
 
-type GemmExports = {
+/** The product module's exports (wasm-gemm.wat); pointers are heap byte offsets. */
+export type GemmExports = {
   gemm(c: number, a: number, b: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number): void;
+  conv(out: number, xp: number, filter: number, pack: number, batch: number, oh: number, ow: number, cin: number, cout: number, kh: number, kw: number): void;
+  pad(dst: number, src: number, batch: number, h: number, w: number, c: number, top: number, bottom: number, left: number, right: number): void;
 };
 
 /**
@@ -67,6 +70,12 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   return relaxedSimdSupported();
 }
 
+/** The product module for this backend, in the variant `wasmGemmOptions` and the engine allow. */
+export function gemmKernels(backend: WasmModuleBackend): GemmExports {
+  const fma = wasmGemmOptions.multiplyAdd === 'auto' && relaxedSimdSupported();
+  return wasmModuleExports<GemmExports>(fma ? FMA_BASE64 : PLAIN_BASE64, backend);
+}
+
 /** Where one operand's matrix starts in the heap and its element strides. */
 export type GemmOperand = { offset: number; rowStride: number; colStride: number };
 
@@ -77,8 +86,7 @@ export type GemmOperand = { offset: number; rowStride: number; colStride: number
  */
 export function wasmGemm(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, m: number, k: number, n: number): void {
   if (m === 0 || n === 0) return;
-  const fma = wasmGemmOptions.multiplyAdd === 'auto' && relaxedSimdSupported();
-  const kernels = wasmModuleExports<GemmExports>(fma ? FMA_BASE64 : PLAIN_BASE64, backend);
+  const kernels = gemmKernels(backend);
   const pack = backend.makeOutput([Math.ceil(n / 8) * k * 8 + 8], 'float32');
   try {
     kernels.gemm(c, a.offset, b.offset, heapOffset(backend, pack), m, k, n, a.rowStride, a.colStride, b.rowStride, b.colStride);

@@ -6,7 +6,7 @@ import { expectWasmMatchesCpu } from '../../engine/cross-backend.js';
 /** GroupNorm(channels, groups) applied with explicit scale and bias inputs (so they get gradients). */
 const groupNorm = (channels: number, groups: number, affine = true) => {
   const layer = GroupNorm(channels, groups, { affine });
-  return (x: tf.Tensor, scale?: tf.Tensor, bias?: tf.Tensor) => layer(x, affine ? { scale, bias } : {}, {})[0];
+  return (x: tf.Tensor, scale?: tf.Tensor, bias?: tf.Tensor) => layer(x, affine ? { scale: scale as tf.Tensor1D, bias: bias as tf.Tensor1D } : {}, {})[0];
 };
 
 describe('GroupNorm on wasm: fused kernels (group-norm.wat) match the op path on cpu', () => {
@@ -36,7 +36,7 @@ describe('GroupNorm on wasm: fused kernels (group-norm.wat) match the op path on
     const [ps, st] = setup(new Xoshiro(1), m);
     const x = tf.randomNormal([2, 5, 5, 16], 0, 1, 'float32', 3);
     const backend = tf.backend() as unknown as { numDataIds(): number };
-    const grads = () => tf.grads((xx: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(m(xx, { scale: s, bias: b }, st)[0])))([x, ps.scale!, ps.bias!]);
+    const grads = () => tf.grads((xx: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(m(xx, { scale: s as tf.Tensor1D, bias: b as tf.Tensor1D }, st)[0])))([x, ps.scale!, ps.bias!]);
     const profile = await tf.profile(() => {
       tf.dispose(grads());
       return [];
