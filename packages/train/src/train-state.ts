@@ -191,9 +191,13 @@ export function computeGradients<M, P, S, B>(
     for (const t of treeTensors([rawStats, newSt, grads])) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
     throw error;
   }
-  // Stats tensors were kept alive for reading; free those that are not also state, parameters or batch.
-  const alive = idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch);
-  for (const t of treeTensors(rawStats)) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
+  // Stats tensors were kept alive for reading; free those that are not also state, parameters or
+  // batch (the walk over every tree is skipped when the stats hold no tensor, the common case).
+  const statTensors = treeTensors(rawStats);
+  if (statTensors.length > 0) {
+    const alive = idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch);
+    for (const t of statTensors) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
+  }
   disposeReplaced(ts.st, [newSt, ts.ps, ts.optState, grads]);
   consumed.add(ts);
   return [grads, lossValue, stats, { ...ts, st: newSt }];
