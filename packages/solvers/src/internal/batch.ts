@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@deqts/core-layers';
+import { canRunWasmKernels, registerWasmKernel, ShapeError } from '@deqts/core-layers';
 import type { ResidualNorm, TerminationSettings } from '../termination.js';
 import { checkQuantities, type CheckValues } from '../termination.js';
 import { solverSwitches } from './switches.js';
@@ -74,6 +74,7 @@ export function uploadColumn(values: ArrayLike<number>): tf.Tensor2D {
  */
 export function selectRunning(active: tf.Tensor2D, activeHost: Uint8Array, stepped: tf.Tensor2D, frozen: tf.Tensor2D): tf.Tensor2D {
   if (solverSwitches.skipAllActiveSelect && activeHost.every((a) => a === 1)) return stepped;
+  if (canRunWasmKernels()) return selectRows(activeHost, stepped, frozen);
   return tf.where(active, stepped, frozen) as tf.Tensor2D;
 }
 
@@ -86,6 +87,40 @@ export function uploadMask(flags: ArrayLike<boolean | number>, width: number): t
   const data = new Uint8Array(flags.length * width);
   for (let i = 0; i < flags.length; i++) if (flags[i]) data.fill(1, i * width, (i + 1) * width);
   return tf.tensor2d(data, [flags.length, width], 'bool');
+}
+
+const SELECT_ROWS = 'DeqtsSelectRows';
+
+/** Registers the wasm row-select kernel once: rows copied within the heap (a memmove per row). */
+function registerSelectRows(): void {
+  registerWasmKernel(SELECT_ROWS, (backend, inputs, attrs) => {
+    const { a, b } = inputs;
+    const flags = (attrs as { flags: Uint8Array }).flags;
+    const [batch, width] = a.shape;
+    const out = backend.makeOutput([batch, width], 'float32');
+    // views after the allocation: growing the heap detaches earlier ones
+    const heap = new Float32Array(backend.wasm.asm.memory.buffer);
+    const [pa, pb, po] = [a, b, out].map((t) => backend.typedArrayFromHeap(t).byteOffset / 4);
+    for (let row = 0; row < batch; row++) {
+      const from = (flags[row] ? pa : pb) + row * width;
+      heap.copyWithin(po + row * width, from, from + width);
+    }
+    return out;
+  });
+}
+
+/**
+ * Row i of `a` where `flags[i]` is set, of `b` elsewhere (both [B, width] float32). On wasm with no
+ * tape recording this is one kernel copying rows in the heap; tf.where on a full mask costs a
+ * mask upload plus a select that runs ~5 ms on [128, 12544] (a conv DEQ's state). Elsewhere it is
+ * tf.where with a mask built on the host.
+ */
+export function selectRows(flags: ArrayLike<boolean | number>, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (a.dtype === 'float32' && b.dtype === 'float32' && canRunWasmKernels()) {
+    registerSelectRows();
+    return tf.engine().runKernel(SELECT_ROWS, { a, b }, { flags: Uint8Array.from(flags as ArrayLike<number>, (f) => (f ? 1 : 0)) }) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.where(uploadMask(flags, a.shape[1]), a, b) as tf.Tensor2D);
 }
 
 /** Backends whose reads are plain synchronous copies from host memory (no device to wait for). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NonlinearAlgorithm, NonlinearMethod, StepInput, StepOutput } from '../algorithms/base.js';
 import type { TerminationSettings } from '../termination.js';
 import type { FixedPointMap, SolveResult } from '../types.js';
-import { checkColumns, flatMap, flattenBatch, readColumns, readColumnsTidy, replace, unpackCheck, uploadMask } from './batch.js';
+import { checkColumns, flatMap, flattenBatch, readColumns, readColumnsTidy, replace, selectRows, unpackCheck, uploadMask } from './batch.js';
 import { ConvergenceMonitor, type CheckDecision } from './monitor.js';
 import { solverSwitches } from './switches.js';
 
@@ -45,7 +45,7 @@ export function runNonlinear(
       let state: { u: tf.Tensor2D; fu: tf.Tensor2D; r: tf.Tensor2D };
       let apply: (decision: CheckDecision, iterated: Uint8Array) => void;
       if (solverSwitches.lazyBest) {
-        const tracker = new BestTracker(batch, size, u, fu, r);
+        const tracker = new BestTracker(batch, u, fu, r);
         best = tracker;
         state = tracker.state;
         apply = (decision, iterated) => tracker.apply(decision, iterated);
@@ -141,7 +141,6 @@ class BestTracker {
 
   constructor(
     private readonly batch: number,
-    private readonly size: number,
     u: tf.Tensor2D,
     fu: tf.Tensor2D,
     r: tf.Tensor2D,
@@ -203,10 +202,8 @@ class BestTracker {
       }
     }
     if (anySave) {
-      const mask = uploadMask(save, this.size);
-      this.set('bestU', tf.keep(tf.where(mask, this.slots.checkedU, this.slots.bestU)));
-      this.set('bestR', tf.keep(tf.where(mask, this.slots.checkedR, this.slots.bestR)));
-      mask.dispose();
+      this.set('bestU', tf.keep(selectRows(save, this.slots.checkedU, this.slots.bestU)));
+      this.set('bestR', tf.keep(selectRows(save, this.slots.checkedR, this.slots.bestR)));
     }
     for (let b = 0; b < this.batch; b++) if (takeCurrent[b]) this.atCheck[b] = 1;
     // Failed samples go back to their best (a no-op where the best is the current state).
@@ -220,11 +217,9 @@ class BestTracker {
       }
     }
     if (anyRestore) {
-      const mask = uploadMask(restore, this.size);
-      const u = tf.keep(tf.where(mask, this.slots.bestU, this.slots.u));
-      const r = tf.keep(tf.where(mask, this.slots.bestR, this.slots.r));
+      const u = tf.keep(selectRows(restore, this.slots.bestU, this.slots.u));
+      const r = tf.keep(selectRows(restore, this.slots.bestR, this.slots.r));
       this.setState(u, tf.keep(tf.add(u, r)), r);
-      mask.dispose();
     }
     this.set('checkedU', this.slots.u);
     this.set('checkedR', this.slots.r);
@@ -233,10 +228,8 @@ class BestTracker {
   /** Each sample's best iterate and residual (owned by the tracker until disposed). */
   result(): [tf.Tensor2D, tf.Tensor2D] {
     if (this.atCheck.every((v) => v === 1)) return [this.slots.checkedU, this.slots.checkedR];
-    const mask = uploadMask(this.atCheck, this.size);
-    const u = tf.keep(tf.where(mask, this.slots.checkedU, this.slots.bestU));
-    const r = tf.keep(tf.where(mask, this.slots.checkedR, this.slots.bestR));
-    mask.dispose();
+    const u = tf.keep(selectRows(this.atCheck, this.slots.checkedU, this.slots.bestU));
+    const r = tf.keep(selectRows(this.atCheck, this.slots.checkedR, this.slots.bestR));
     this.set('bestU', u);
     this.set('bestR', r);
     return [u, r];
