@@ -11,14 +11,11 @@ import { DeepEquilibriumNetwork, type DeqOptionsInput } from '@deqts/deq';
 export type ConfigName = 'A' | 'B' | 'C' | 'D' | 'E';
 
 /** TorchDEQ's "1e-3 relative, at most 30 iterations". */
-export const solveOptions: DeqOptionsInput = {
+const solveOptions: DeqOptionsInput = {
   reltol: 1e-3,
   abstol: 1e-3,
   maxiters: 30,
   solverOptions: { terminationMode: 'relNorm', norm: 'l2' },
-  // The implicit backward solves (I − Jᵀ)λ = g to the same 1e-3 relative tolerance within 30
-  // iterations (TorchDEQ's b_tol / b_max_iter of the reference runs).
-  adjoint: { method: 'gmres', tol: 1e-3, maxiters: 30 },
 };
 
 const add = (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
@@ -35,6 +32,10 @@ const torchInit = (fanIn: number) => ({ initWeight: uniformInit(1 / Math.sqrt(fa
 /** The implicit backward's linear solver: GMRES (default) or the fixed-point (Neumann) iteration. */
 export type AdjointMethod = 'gmres' | 'fixedPoint';
 
+/**
+ * The DEQ options of a config. The implicit backward solves (I − Jᵀ)λ = g to the same 1e-3
+ * relative tolerance within 30 iterations (TorchDEQ's b_tol / b_max_iter of the reference runs).
+ */
 const options = (gradient: 'implicit' | 'jfb', adjoint: AdjointMethod): DeqOptionsInput => ({
   ...solveOptions,
   gradient,

@@ -23,6 +23,14 @@ describeBackends('selectRows (the solvers\' per-sample row select)', () => {
     tf.dispose([a, b]);
   });
 
+  it('runs as the row-copy kernel on wasm (tf.where elsewhere)', async () => {
+    const a = tf.ones([2, 3]) as tf.Tensor2D;
+    const b = tf.zeros([2, 3]) as tf.Tensor2D;
+    const info = await tf.profile(() => selectRows([1, 0], a, b));
+    expect(info.kernels.map((k) => k.name).includes('DeqtsSelectRows')).toBe(tf.getBackend() === 'wasm');
+    tf.dispose([a, b, info.result as tf.Tensor]);
+  });
+
   it('inside a gradient it stays differentiable (the op path): the gradient reaches the chosen rows only', () => {
     const a = tf.ones([2, 3]) as tf.Tensor2D;
     const b = tf.ones([2, 3]) as tf.Tensor2D;

@@ -35,6 +35,19 @@ export function isWasmModuleBackend(backend: unknown): backend is WasmModuleBack
   return !!b && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' && b.wasm?.asm?.memory instanceof WebAssembly.Memory;
 }
 
+/**
+ * The bytes of a wasm module embedded as base64 (how DEQ.ts's kernel modules are shipped).
+ *
+ * @example
+ * ```ts
+ * import { wasmBytes } from '@deqts/core-layers';
+ * WebAssembly.validate(wasmBytes('AGFzbQEAAAA=')); // true: the empty module
+ * ```
+ */
+export function wasmBytes(base64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
 const compiled = new Map<string, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, Map<string, WebAssembly.Exports>>();
 
@@ -57,7 +70,7 @@ export function wasmModuleExports<E>(base64: string, backend: WasmModuleBackend)
   let exports = perMemory.get(base64);
   if (!exports) {
     let module = compiled.get(base64);
-    if (!module) compiled.set(base64, (module = new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))));
+    if (!module) compiled.set(base64, (module = new WebAssembly.Module(wasmBytes(base64))));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
     perMemory.set(base64, exports);
   }

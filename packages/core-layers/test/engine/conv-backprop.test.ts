@@ -122,3 +122,44 @@ describe('conv kernels on wasm: memory', () => {
     tf.dispose([x, w]);
   });
 });
+
+describe('DEQ.ts stride-1 convolution kernel on wasm (wasm-conv2d.ts)', () => {
+  // The cases above go through tf.conv2d, which would also pass if the kernel fell back to
+  // XNNPACK: this calls it directly, and checks which convolutions it takes.
+  it('takes stride-1 NHWC convolutions (values equal to cpu), declines strided and dilated ones', async () => {
+    const { conv2dStride1Wasm } = await import('../../src/engine/fixes/wasm-conv2d.js');
+    const rng = new Xoshiro(8);
+    const cases: [number[], number[], Pad][] = [
+      [[2, 9, 11, 16], [3, 3, 16, 16], 'same'],
+      [[3, 7, 7, 1], [3, 3, 1, 13], 'same'],
+      [[2, 6, 5, 3], [2, 3, 3, 4], 'valid'],
+      [[1, 7, 7, 2], [5, 5, 2, 3], 1],
+    ];
+    for (const [xs, ws, pad] of cases) {
+      const xv = rng.normalArray(xs.reduce((a, b) => a * b, 1));
+      const wv = rng.normalArray(ws.reduce((a, b) => a * b, 1));
+      await initBackend('cpu');
+      const expected = tf.tidy(() => tf.conv2d(tf.tensor4d(xv, xs as [number, number, number, number]), tf.tensor4d(wv, ws as [number, number, number, number]), 1, pad).dataSync().slice());
+      await initBackend('wasm');
+      const x = tf.tensor4d(xv, xs as [number, number, number, number]);
+      const w = tf.tensor4d(wv, ws as [number, number, number, number]);
+      const backend = tf.backend() as unknown as Parameters<typeof conv2dStride1Wasm>[0];
+      const info = conv2dStride1Wasm(backend, x, w, { strides: 1, pad });
+      expect(info, `[${xs}] * [${ws}] ${pad}`).not.toBeNull();
+      const got = tf.engine().makeTensorFromTensorInfo(info!);
+      const out = got.dataSync();
+      expect(out.length).toBe(expected.length);
+      let worst = 0;
+      for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - expected[i]) / Math.max(1, Math.abs(expected[i])));
+      expect(worst).toBeLessThan(1e-5);
+      tf.dispose([x, w, got]);
+    }
+    await initBackend('wasm');
+    const x = tf.ones([1, 6, 6, 2]);
+    const w = tf.ones([3, 3, 2, 2]);
+    const backend = tf.backend() as unknown as Parameters<typeof conv2dStride1Wasm>[0];
+    expect(conv2dStride1Wasm(backend, x, w, { strides: 2, pad: 'same' })).toBeNull();
+    expect(conv2dStride1Wasm(backend, x, w, { strides: 1, pad: 'same', dilations: 2 })).toBeNull();
+    tf.dispose([x, w]);
+  });
+});

@@ -2,13 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { overrideGradient, overrideKernel, tensorInput } from './registry.js';
 import { padOrCropSpatial, spreadSpatial } from './spatial.js';
 
-/** The attributes tfjs passes to Conv2DBackpropFilter / Conv2DBackpropInput. */
-type ConvBackpropAttrs = {
+/** The attributes tfjs passes to Conv2D. */
+export type ConvAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   dilations?: number | [number, number];
+};
+
+/** The attributes tfjs passes to Conv2DBackpropFilter / Conv2DBackpropInput. */
+type ConvBackpropAttrs = ConvAttrs & {
   filterShape?: [number, number, number, number];
   inputShape?: [number, number, number, number];
 };
@@ -17,11 +21,11 @@ const toNHWC = (t: tf.Tensor4D): tf.Tensor4D => tf.transpose(t, [0, 2, 3, 1]);
 const toNCHW = (t: tf.Tensor4D): tf.Tensor4D => tf.transpose(t, [0, 3, 1, 2]);
 
 /** Geometry of the forward convolution, in NHWC terms, whatever the data format. */
-function forwardInfo(xShape: readonly number[], filterShape: [number, number, number, number], attrs: ConvBackpropAttrs): tf.backend_util.Conv2DInfo {
+export function forwardInfo(xShape: readonly number[], filterShape: readonly number[], attrs: ConvAttrs): tf.backend_util.Conv2DInfo {
   const channelsFirst = attrs.dataFormat === 'NCHW';
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
-    filterShape,
+    filterShape as [number, number, number, number],
     attrs.strides,
     attrs.dilations ?? 1,
     attrs.pad,

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, wasmModuleExports, type WasmModuleBackend } from '../wasm-modules.js';
+import { heapOffset, wasmBytes, wasmModuleExports, type WasmModuleBackend } from '../wasm-modules.js';
 import { WASM_BASE64 as FMA_BASE64 } from './wasm-gemm-fma-wasm.js';
 import { WASM_BASE64 as PLAIN_BASE64 } from './wasm-gemm-wasm.js';
 
@@ -38,7 +38,7 @@ let fmaValid: boolean | undefined;
  * ```
  */
 export function relaxedSimdSupported(): boolean {
-  if (fmaValid === undefined) fmaValid = WebAssembly.validate(Uint8Array.from(atob(FMA_BASE64), (c) => c.charCodeAt(0)));
+  if (fmaValid === undefined) fmaValid = WebAssembly.validate(wasmBytes(FMA_BASE64));
   return fmaValid;
 }
 
@@ -70,6 +70,14 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   return relaxedSimdSupported();
 }
 
+/**
+ * Floats of the kernel's packing scratch for a k×n right operand: ceil(n/8) panels of k rows of 8,
+ * and 8 more for storing a partial panel's block (the `tmp` the kernel writes past the panels).
+ */
+export function packedFloats(k: number, n: number): number {
+  return Math.ceil(n / 8) * k * 8 + 8;
+}
+
 /** The product module for this backend, in the variant `wasmGemmOptions` and the engine allow. */
 export function gemmKernels(backend: WasmModuleBackend): GemmExports {
   const fma = wasmGemmOptions.multiplyAdd === 'auto' && relaxedSimdSupported();
@@ -87,7 +95,7 @@ export type GemmOperand = { offset: number; rowStride: number; colStride: number
 export function wasmGemm(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, m: number, k: number, n: number): void {
   if (m === 0 || n === 0) return;
   const kernels = gemmKernels(backend);
-  const pack = backend.makeOutput([Math.ceil(n / 8) * k * 8 + 8], 'float32');
+  const pack = backend.makeOutput([packedFloats(k, n)], 'float32');
   try {
     kernels.gemm(c, a.offset, b.offset, heapOffset(backend, pack), m, k, n, a.rowStride, a.colStride, b.rowStride, b.colStride);
   } finally {

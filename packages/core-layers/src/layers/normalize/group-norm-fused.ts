@@ -41,6 +41,26 @@ function channelValues(backend: WasmModuleBackend, t: tf.TensorInfo | undefined,
   return t ? Float32Array.from(backend.typedArrayFromHeap(t) as Float32Array) : new Float32Array(ch).fill(fill);
 }
 
+/** Per-(sample, group) means of per-(sample, channel) sums over `count` values each group. */
+function groupMeans(perChannel: Float32Array, batch: number, ch: number, groups: number, count: number): Float64Array {
+  const cg = ch / groups;
+  const out = new Float64Array(batch * groups);
+  for (let b = 0; b < batch; b++) {
+    for (let g = 0; g < groups; g++) {
+      let t = 0;
+      for (let c = g * cg; c < (g + 1) * cg; c++) t += perChannel[b * ch + c];
+      out[b * groups + g] = count > 0 ? t / count : 0;
+    }
+  }
+  return out;
+}
+
+/** Writes each sample's group values to every channel of the group ([batch, channels]). */
+function spreadGroups(perGroup: ArrayLike<number>, out: Float32Array, batch: number, ch: number, groups: number): void {
+  const cg = ch / groups;
+  for (let b = 0; b < batch; b++) for (let c = 0; c < ch; c++) out[b * ch + c] = perGroup[b * groups + Math.floor(c / cg)];
+}
+
 function register(): void {
   registerWasmKernel(FORWARD, (backend, inputs, attrs) => {
     const { groups, epsilon } = attrs as { groups: number; epsilon: number };
@@ -62,27 +82,16 @@ function register(): void {
       s.view(3).fill(0);
       kernels.chanstats(s.at(0), s.at(1), px, px, s.at(2), s.at(2), batch, pos, ch);
       const n = pos * cg;
-      const mu = new Float64Array(batch * groups);
-      const sums = s.view(0);
-      for (let b = 0; b < batch; b++) {
-        for (let g = 0; g < groups; g++) {
-          let t = 0;
-          for (let c = g * cg; c < (g + 1) * cg; c++) t += sums[b * ch + c];
-          mu[b * groups + g] = n > 0 ? t / n : 0;
-        }
-      }
-      const shift = s.view(2);
-      for (let b = 0; b < batch; b++) for (let c = 0; c < ch; c++) shift[b * ch + c] = mu[b * groups + Math.floor(c / cg)];
+      const mu = groupMeans(s.view(0), batch, ch, groups, n);
+      spreadGroups(mu, s.view(2), batch, ch, groups);
       kernels.chanstats(s.at(0), s.at(1), px, px, s.at(2), s.at(2), batch, pos, ch);
-      const squares = s.view(1);
+      const variance = groupMeans(s.view(1), batch, ch, groups, n);
       const [cu, c0] = [s.view(4), s.view(5)];
       const meanOut = backend.typedArrayFromHeap(mean) as Float32Array;
       const rstdOut = backend.typedArrayFromHeap(rstd) as Float32Array;
       for (let b = 0; b < batch; b++) {
         for (let g = 0; g < groups; g++) {
-          let t = 0;
-          for (let c = g * cg; c < (g + 1) * cg; c++) t += squares[b * ch + c];
-          const r = 1 / Math.sqrt((n > 0 ? t / n : 0) + epsilon);
+          const r = 1 / Math.sqrt(variance[b * groups + g] + epsilon);
           const m = mu[b * groups + g];
           meanOut[b * groups + g] = m;
           rstdOut[b * groups + g] = r;
@@ -116,9 +125,8 @@ function register(): void {
       // heap views only after the last allocation (growing the heap detaches earlier views)
       const mean = backend.typedArrayFromHeap(inputs.mean) as Float32Array;
       const rstd = backend.typedArrayFromHeap(inputs.rstd) as Float32Array;
-      const [zeros, shift] = [s.view(2), s.view(3)];
-      zeros.fill(0);
-      for (let b = 0; b < batch; b++) for (let c = 0; c < ch; c++) shift[b * ch + c] = mean[b * groups + Math.floor(c / cg)];
+      s.view(2).fill(0);
+      spreadGroups(mean, s.view(3), batch, ch, groups);
       const [pdy, px] = [heapOffset(backend, dy), heapOffset(backend, x)];
       kernels.chanstats(s.at(0), s.at(1), pdy, px, s.at(2), s.at(3), batch, pos, ch);
       const [s1, s2] = [s.view(0), s.view(1)];
