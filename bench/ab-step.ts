@@ -10,6 +10,7 @@
  *   tsx bench/ab-step.ts --config A --switch lazyBest --kernels  # kernel counts and times of a step, off and on
  *   tsx bench/ab-step.ts --config C --switch fusedAdam --optimizer  # whole steps, optimizer included
  *
+ * `--switch replay` compares plain steps with replayed ones (`--replay` alone replays in both).
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
  * `gemmFma`, the wasm matrix product's fused multiply-add); 'none' times the
@@ -47,13 +48,16 @@ const engineSwitches = {
     wasmGemmOptions.multiplyAdd = on ? 'auto' : 'simd128';
   },
 };
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true };
+/** `--switch replay`: replay the step's recorded kernels (computeGradients' `replay` option). */
+let replay = args.includes('--replay');
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, replay: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
+  if (switchName === 'replay') replay = on;
 };
 
 if (!['A', 'B', 'C', 'D', 'E'].includes(config)) throw new Error(`--config must be A, B, C, D or E, got '${config}'`);
@@ -98,10 +102,10 @@ const step = (): number => {
   const t0 = performance.now();
   for (const b of fixed) {
     if (withOptimizer) {
-      ts = singleTrainStep(ts, lossFn, b)[3];
+      ts = singleTrainStep(ts, lossFn, b, { replay })[3];
       continue;
     }
-    const [grads, , , next] = computeGradients(ts, lossFn, b);
+    const [grads, , , next] = computeGradients(ts, lossFn, b, { replay });
     treeDispose(grads);
     ts = next;
   }

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 import {
   disposeReplaced,
+  parseOptions,
+  replayable,
+  type ReplayReport,
   isTensor,
   treeDispose,
   treeMap,
@@ -90,8 +94,25 @@ export type TrainStats = { readonly [name: string]: number | tf.Tensor };
  */
 export type LossFunction<M, P, S, B> = (model: M, ps: P, st: S, batch: B) => readonly [tf.Tensor, S, TrainStats];
 
+/** Options of {@link computeGradients} (and {@link singleTrainStep}). */
+export type GradientOptions = {
+  /**
+   * Replay the gradient computation's kernels (see `replayable` in @deqts/core-layers) once two
+   * consecutive steps ran the same ones: the model's JavaScript, the gradient tape and tfjs's
+   * per-operation bookkeeping are skipped, with bit-identical results. For models whose kernel
+   * sequence does not depend on the data: explicit networks and fixed-depth (pretraining) DEQs. A
+   * DEQ solved to a tolerance reads its residual on the host, which is detected: such a step keeps
+   * running normally. Like `jit`, a replayed step does not run the loss function's JavaScript, so
+   * its side effects (logging, callbacks) happen only on the first steps. Default false.
+   */
+  readonly replay?: boolean;
+};
+
+const GradientOptionsSchema = z.strictObject({ replay: z.boolean().optional() });
+const SingleTrainStepOptionsSchema = GradientOptionsSchema.extend({ keepGradients: z.boolean().optional() });
+
 /** Options of {@link singleTrainStep}. */
-export type SingleTrainStepOptions = {
+export type SingleTrainStepOptions = GradientOptions & {
   /**
    * Return the gradients (owned by the caller, who must dispose them) instead of `null`.
    * Default false: they are disposed inside the step, so a loop that ignores them cannot leak.
@@ -127,6 +148,86 @@ function readStats(stats: unknown): Record<string, number> {
   return out;
 }
 
+/** What one gradient computation returns, tensors included (before the loss and stats are read). */
+type GradientResult<P, S> = { readonly loss: tf.Tensor; readonly grads: P; readonly st: S; readonly stats: TrainStats };
+
+type GradientFunction<P, S, B> = (ps: P, st: S, batch: B) => GradientResult<P, S>;
+
+function gradientsOf<M, P, S, B>(model: M, lossFn: LossFunction<M, P, S, B>): GradientFunction<P, S, B> {
+  return (ps, st, batch) => {
+    let aux: readonly [S, TrainStats] | undefined;
+    try {
+      return tidyTree(() => {
+        const [loss, grads, a] = valueAndGrad(
+          (p: P) => {
+            const out = lossFn(model, p, st, batch);
+            if (!Array.isArray(out) || out.length !== 3) {
+              throw new TrainingError('the loss function must return [loss, newSt, stats] (a scalar tensor, the new states, a stats object)');
+            }
+            return [out[0], [out[1], out[2]] as const] as const;
+          },
+          { hasAux: true },
+        )(ps);
+        aux = a;
+        return { loss, grads, st: a[0], stats: a[1] };
+      });
+    } catch (error) {
+      // Tensors kept for the aux output would otherwise outlive a failed step.
+      if (aux) disposeReplaced(aux, [ps, st, batch]);
+      throw error;
+    }
+  };
+}
+
+/**
+ * One replayable gradient function per (loss function, model), made on first use. The batch
+ * enters the replay's signature by its tensors only: its other fields (sample indices, a dispose
+ * function) change every step, and what a loss function does with them shows up in the kernels
+ * it runs, which two traces compare.
+ */
+const replayed = new WeakMap<object, WeakMap<object, ReplayedGradients<unknown, unknown, unknown>>>();
+
+type ReplayedGradients<P, S, B> = GradientFunction<P, S, B> & { report(): ReplayReport };
+
+/**
+ * How the `{ replay: true }` steps of `lossFn` on `model` have been running (replays, plain calls,
+ * kernels per replay, and why replay was refused if it was), or null before the first such step.
+ *
+ * @example
+ * ```ts
+ * // after a few singleTrainStep(ts, lossFn, batch, { replay: true }):
+ * // console.log(gradientReplayReport(lossFn, ts.model)); // { replays: 466, plainCalls: 3, kernelsPerReplay: [62], reason: null }
+ * ```
+ */
+export function gradientReplayReport<M, P, S, B>(lossFn: LossFunction<M, P, S, B>, model: M): ReplayReport | null {
+  if (typeof model !== 'object' && typeof model !== 'function') return null;
+  return replayed.get(lossFn)?.get(model as object)?.report() ?? null;
+}
+
+function replayedGradients<M, P, S, B>(model: M, lossFn: LossFunction<M, P, S, B>): GradientFunction<P, S, B> {
+  if (typeof model !== 'object' && typeof model !== 'function') return gradientsOf(model, lossFn);
+  const byModel = replayed.get(lossFn) ?? new WeakMap();
+  replayed.set(lossFn, byModel);
+  let fn = byModel.get(model as object) as ReplayedGradients<P, S, B> | undefined;
+  if (!fn) {
+    const plain = gradientsOf(model, lossFn);
+    let current: B;
+    const replay = replayable((ps: P, st: S, batchTensors: tf.Tensor[]) => {
+      void batchTensors; // the replay's inputs; the loss function reads them through the batch
+      return plain(ps, st, current);
+    });
+    fn = Object.assign(
+      (ps: P, st: S, batch: B) => {
+        current = batch;
+        return replay(ps, st, treeTensors(batch));
+      },
+      { report: () => replay.report() },
+    );
+    byModel.set(model as object, fn as ReplayedGradients<unknown, unknown, unknown>);
+  }
+  return fn;
+}
+
 function idsOf(...trees: unknown[]): Set<number> {
   return new Set(treeTensors(trees).map((t) => t.id));
 }
@@ -155,49 +256,29 @@ export function computeGradients<M, P, S, B>(
   ts: TrainState<M, P, S>,
   lossFn: LossFunction<M, P, S, B>,
   batch: B,
+  options: GradientOptions = {},
 ): [P, number, Record<string, number>, TrainState<M, P, S>] {
   assertFresh(ts, 'computeGradients');
-  let aux: readonly [S, TrainStats] | undefined;
-  let lossValue = NaN;
-  let grads: P;
-  try {
-    grads = tidyTree(() => {
-      const [loss, g, a] = valueAndGrad(
-        (p: P) => {
-          const out = lossFn(ts.model, p, ts.st, batch);
-          if (!Array.isArray(out) || out.length !== 3) {
-            throw new TrainingError('the loss function must return [loss, newSt, stats] (a scalar tensor, the new states, a stats object)');
-          }
-          return [out[0], [out[1], out[2]] as const] as const;
-        },
-        { hasAux: true },
-      )(ts.ps);
-      aux = a;
-      lossValue = loss.dataSync()[0];
-      return g;
-    });
-  } catch (error) {
-    // Tensors kept for the aux output would otherwise outlive a failed step.
-    if (aux) disposeReplaced(aux, [ts.ps, ts.st, batch]);
-    throw error;
-  }
-  const [newSt, rawStats] = aux as readonly [S, TrainStats];
+  parseOptions(GradientOptionsSchema, options, 'computeGradients');
+  const gradients = options.replay ? replayedGradients(ts.model, lossFn) : gradientsOf(ts.model, lossFn);
+  const { loss, grads, st: newSt, stats: rawStats } = gradients(ts.ps, ts.st, batch);
+  let lossValue: number;
   let stats: Record<string, number>;
   try {
+    lossValue = loss.dataSync()[0];
     stats = readStats(rawStats);
   } catch (error) {
     // Leave `ts` usable: free what this failed call created.
     const alive = idsOf(ts.ps, ts.st, ts.optState, batch);
-    for (const t of treeTensors([rawStats, newSt, grads])) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
+    for (const t of treeTensors([loss, rawStats, newSt, grads])) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
     throw error;
   }
-  // Stats tensors were kept alive for reading; free those that are not also state, parameters or
-  // batch (the walk over every tree is skipped when the stats hold no tensor, the common case).
+  // The loss and stats tensors were kept alive for reading; free those that are not also state,
+  // parameters or batch. The walk over every tree is skipped in the common case (the stats hold
+  // no tensor): the loss was made by the loss function, so only the new states could hold it.
   const statTensors = treeTensors(rawStats);
-  if (statTensors.length > 0) {
-    const alive = idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch);
-    for (const t of statTensors) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
-  }
+  const alive = statTensors.length > 0 ? idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch) : idsOf(newSt);
+  for (const t of [loss, ...statTensors]) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
   disposeReplaced(ts.st, [newSt, ts.ps, ts.optState, grads]);
   consumed.add(ts);
   return [grads, lossValue, stats, { ...ts, st: newSt }];
@@ -273,7 +354,8 @@ export function singleTrainStep<M, P, S, B>(
   batch: B,
   options: SingleTrainStepOptions = {},
 ): [P | null, number, Record<string, number>, TrainState<M, P, S>] {
-  const [grads, loss, stats, withStates] = computeGradients(ts, lossFn, batch);
+  const { keepGradients, ...gradientOptions } = parseOptions(SingleTrainStepOptionsSchema, options, 'singleTrainStep');
+  const [grads, loss, stats, withStates] = computeGradients(ts, lossFn, batch, gradientOptions);
   let next: TrainState<M, P, S>;
   try {
     next = applyGradients(withStates, grads);
@@ -281,7 +363,7 @@ export function singleTrainStep<M, P, S, B>(
     treeDispose(grads);
     throw error;
   }
-  if (!options.keepGradients) {
+  if (!keepGradients) {
     disposeReplaced(grads, [next.ps, next.optState, next.st, batch]);
     return [null, loss, stats, next];
   }

@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { parseOptions } from '../../core/options.js';
+import { isTensor, treeFlatten, type Tree } from '../../core/tree.js';
+import { traceKernels, tracing, type KernelTrace } from './kernel-trace.js';
+import { ReplayProgram, ReplayShapeError } from './replay-program.js';
+import { sameValue, traceDifference } from './same-value.js';
+
+/** How a {@link replayable} function has been running. */
+export type ReplayReport = {
+  /** Calls answered by replaying recorded kernels. */
+  readonly replays: number;
+  /** Calls that ran the function itself (tracing it, or because it cannot be replayed). */
+  readonly plainCalls: number;
+  /** Kernels one replay runs, per argument signature that has a program. */
+  readonly kernelsPerReplay: readonly number[];
+  /** Why some call could not be replayed (the latest reason), or null. */
+  readonly reason: string | null;
+};
+
+/** A function wrapped by {@link replayable}: call it as the original. */
+export type ReplayableFunction<A extends unknown[], R> = ((...args: A) => R) & {
+  /** Counts and the reason replay was refused, if it was. */
+  report(): ReplayReport;
+  /** Frees the recorded programs' constants; later calls run the function plainly. */
+  dispose(): void;
+};
+
+/** Options of {@link replayable}. */
+export type ReplayableOptions = {
+  /** Traces per argument signature before giving up when consecutive traces keep differing (default 3). */
+  readonly maxTraces?: number;
+  /** Argument signatures (shapes, dtypes, structure) to keep programs for (default 4). */
+  readonly maxSignatures?: number;
+};
+
+const ReplayableOptionsSchema = z.strictObject({
+  maxTraces: z.number().int().min(2, 'at least 2 (two traces are compared)').default(3),
+  maxSignatures: z.number().int().positive().default(4),
+});
+
+type Entry = {
+  values: unknown[];
+  last: KernelTrace | null;
+  traces: number;
+  program: ReplayProgram | null;
+  refused: string | null;
+};
+
+/**
+ * Wraps a function of tensors so that, once two consecutive calls with the same argument shapes
+ * ran exactly the same kernels (same attributes, same constants, same dataflow, same non-tensor
+ * results), later calls replay those kernels directly on the backend instead of running the
+ * function: no JavaScript of the model, no gradient tape, no engine bookkeeping per operation, no
+ * tensor objects for intermediates. The results are bit-identical to running the function. This
+ * is a trace-and-replay compiler like `tf.function` or JAX's `jit` for functions whose kernel
+ * sequence does not depend on the data: explicit networks, fixed-depth (pretraining) DEQs, their
+ * gradients. It refuses (and keeps calling the function) when a call reads tensor data on the host
+ * (a solver's convergence test, for instance), uses a tensor made outside the function that is
+ * not an argument, or keeps producing different kernel sequences.
+ *
+ * Like `jit`, a replay does not run the function's JavaScript: side effects (logging, counters,
+ * callbacks) happen only on the traced calls, and a host number that changes later without
+ * changing the first two calls (a schedule read from a closure) is baked in. Pass such values as
+ * tensor arguments. Non-tensor argument leaves are part of the signature: when they change, the
+ * function is traced again.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { replayable } from '@deqts/core-layers';
+ * const f = replayable((w: tf.Tensor, x: tf.Tensor) => tf.tanh(tf.matMul(x, w)));
+ * const w = tf.randomNormal([4, 4]);
+ * for (let i = 0; i < 5; i++) tf.tidy(() => f(w, tf.ones([2, 4])));
+ * f.report(); // { replays: 3, plainCalls: 2, kernelsPerReplay: [2], reason: null }
+ * ```
+ */
+export function replayable<A extends unknown[], R>(fn: (...args: A) => R, options: ReplayableOptions = {}): ReplayableFunction<A, R> {
+  const { maxTraces, maxSignatures } = parseOptions(ReplayableOptionsSchema, options, 'replayable');
+  const entries = new Map<string, Entry>();
+  let replays = 0;
+  let plainCalls = 0;
+  let reason: string | null = null;
+  let disposed = false;
+  const plain = (args: A): R => {
+    plainCalls++;
+    return fn(...args);
+  };
+  const wrapped = (...args: A): R => {
+    if (disposed || tracing()) return plain(args);
+    const [leaves, def] = treeFlatten(args as Tree);
+    const tensors: tf.Tensor[] = [];
+    const values: unknown[] = [];
+    for (const leaf of leaves) (isTensor(leaf) ? tensors : values).push(leaf);
+    const key = `${tf.getBackend()}|${JSON.stringify(def)}|${tensors.map((t) => `${t.dtype}[${t.shape}]`).join(';')}`;
+    let entry = entries.get(key);
+    if (!entry) {
+      if (entries.size >= maxSignatures) {
+        reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
+        return plain(args);
+      }
+      entry = { values, last: null, traces: 0, program: null, refused: null };
+      entries.set(key, entry);
+    }
+    if (entry.refused !== null) return plain(args);
+    if (entry.program && sameValue(entry.values, values) && entry.program.runsOnCurrentBackend()) {
+      try {
+        const out = entry.program.run(tensors) as R;
+        replays++;
+        return out;
+      } catch (error) {
+        if (!(error instanceof ReplayShapeError)) throw error;
+        // a kernel's output shape depends on the data: this function cannot be replayed
+        entry.program.dispose();
+        entry.program = null;
+        entry.refused = reason = error.message;
+        return plain(args);
+      }
+    }
+    if (entry.program) {
+      // the non-tensor arguments (or the backend) changed: trace again from scratch
+      entry.program.dispose();
+      entry.program = null;
+      entry.last = null;
+      entry.traces = 0;
+    }
+    plainCalls++;
+    const traced = traceKernels(tensors, () => fn(...args));
+    if (traced.trace === null) {
+      entry.refused = reason = traced.reason;
+      return traced.result;
+    }
+    entry.traces++;
+    const difference = entry.last === null ? 'a first trace' : sameValue(entry.values, values) ? traceDifference(entry.last, traced.trace) : 'the non-tensor arguments changed';
+    if (difference === null) {
+      entry.program = new ReplayProgram(traced.trace, tf.backend() as ConstructorParameters<typeof ReplayProgram>[1]);
+      entry.last = null;
+    } else {
+      if (entry.last && entry.traces >= maxTraces) entry.refused = reason = `consecutive calls ran different kernels (${difference})`;
+      entry.last = traced.trace;
+      entry.values = values;
+    }
+    return traced.result;
+  };
+  return Object.assign(wrapped, {
+    report: (): ReplayReport => ({
+      replays,
+      plainCalls,
+      kernelsPerReplay: [...entries.values()].flatMap((e) => (e.program ? [e.program.kernelCount] : [])),
+      reason,
+    }),
+    dispose: () => {
+      disposed = true;
+      for (const e of entries.values()) e.program?.dispose();
+      entries.clear();
+    },
+  });
+}

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { OptionError, replayable } from '@deqts/core-layers';
+import { describeBackends, expectNoLeak } from '../../../../test/utils/index.js';
+
+const backendBlocks = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array(new Float32Array(t.dataSync()).buffer));
+
+/** A small network's loss gradient: products, a broadcast bias, tanh, reshape, a host constant. */
+const lossGrads = (w: tf.Tensor, b: tf.Tensor, x: tf.Tensor) =>
+  tf.tidy(() => {
+    const f = (ww: tf.Tensor, bb: tf.Tensor) => tf.mean(tf.square(tf.sub(tf.reshape(tf.tanh(tf.add(tf.matMul(x, ww), bb)), [-1]), tf.scalar(0.5))));
+    const [gw, gb] = tf.grads(f)([w, b]);
+    return { loss: f(w, b), gw, gb };
+  });
+
+describeBackends('replayable (trace once, replay the kernels)', () => {
+  it('replays after two identical traces, with results bit-identical to running the function', () => {
+    const w = tf.randomNormal([5, 3], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([3], 0, 1, 'float32', 2);
+    const f = replayable(lossGrads);
+    for (let i = 0; i < 6; i++) {
+      const x = tf.randomNormal([4, 5], 0, 1, 'float32', 10 + i);
+      const plain = lossGrads(w, b, x);
+      const out = f(w, b, x);
+      expect(bits(out.loss)).toEqual(bits(plain.loss));
+      expect(bits(out.gw)).toEqual(bits(plain.gw));
+      expect(bits(out.gb)).toEqual(bits(plain.gb));
+      expect(out.gw.shape).toEqual([5, 3]);
+      tf.dispose([x, plain, out]);
+    }
+    const report = f.report();
+    expect(report.replays).toBe(4);
+    expect(report.plainCalls).toBe(2);
+    expect(report.reason).toBeNull();
+    // the tape's saved copies, Identity and Reshape are gone: only arithmetic kernels remain
+    expect(report.kernelsPerReplay[0]).toBeGreaterThan(5);
+    f.dispose();
+    tf.dispose([w, b]);
+  });
+
+  it('leaks neither tensors nor backend data blocks over many replays', async () => {
+    const w = tf.randomNormal([5, 3]);
+    const b = tf.randomNormal([3]);
+    const x = tf.randomNormal([4, 5]);
+    const f = replayable(lossGrads);
+    await expectNoLeak(() => tf.dispose(f(w, b, x)), 10, 3);
+    const blocks = backendBlocks();
+    for (let i = 0; i < 10; i++) tf.dispose(f(w, b, x));
+    expect(backendBlocks()).toBe(blocks);
+    f.dispose(); // frees the program's constants
+    expect(backendBlocks()).toBeLessThan(blocks);
+    tf.dispose([w, b, x]);
+  });
+
+  it('refuses a function that reads tensor data on the host, and keeps answering correctly', () => {
+    const f = replayable((x: tf.Tensor) => (x.dataSync()[0] > 0 ? tf.neg(x) : tf.exp(x)));
+    for (const v of [1, -1, 1, -1]) {
+      const x = tf.tensor1d([v, 2]);
+      const y = f(x);
+      expect(y.dataSync()[0]).toBeCloseTo(v > 0 ? -v : Math.exp(v), 6);
+      tf.dispose([x, y]);
+    }
+    expect(f.report().replays).toBe(0);
+    expect(f.report().reason).toMatch(/reads tensor data on the host/);
+  });
+
+  it('refuses a tensor captured from outside that is not an argument', () => {
+    const outside = tf.tensor1d([1, 2]);
+    const f = replayable((x: tf.Tensor) => tf.add(x, outside));
+    for (let i = 0; i < 3; i++) tf.dispose(f(tf.tensor1d([i, i])));
+    expect(f.report().replays).toBe(0);
+    expect(f.report().reason).toMatch(/made outside the traced function/);
+    outside.dispose();
+  });
+
+  it('refuses when a host number baked into a constant changes from call to call', () => {
+    let step = 0;
+    const f = replayable((x: tf.Tensor) => tf.mul(x, tf.scalar(++step)));
+    for (let i = 1; i <= 5; i++) {
+      const x = tf.ones([2]);
+      const y = f(x);
+      expect(Array.from(y.dataSync())).toEqual([i, i]);
+      tf.dispose([x, y]);
+    }
+    expect(f.report().replays).toBe(0);
+    expect(f.report().reason).toMatch(/constant made from host numbers changed/);
+  });
+
+  it('traces again when a non-tensor argument changes, and keeps one program per shape', () => {
+    const f = replayable((x: tf.Tensor, k: number) => tf.mul(x, tf.scalar(k)));
+    const run = (k: number, n: number) => {
+      const x = tf.ones([n]);
+      const y = f(x, k);
+      const values = Array.from(y.dataSync());
+      tf.dispose([x, y]);
+      return values;
+    };
+    for (let i = 0; i < 3; i++) expect(run(2, 2)).toEqual([2, 2]);
+    expect(run(3, 2)).toEqual([3, 3]); // a changed number is a new trace, not a stale replay
+    for (let i = 0; i < 3; i++) expect(run(3, 2)).toEqual([3, 3]);
+    for (let i = 0; i < 3; i++) expect(run(3, 4)).toEqual([3, 3, 3, 3]);
+    const report = f.report();
+    expect(report.kernelsPerReplay).toEqual([1, 1]);
+    expect(report.replays).toBe(1 + 2 + 1);
+  });
+
+  it('hands back the very input tensors the function returned, and fresh tensors for copies', () => {
+    const f = replayable((x: tf.Tensor, y: tf.Tensor) => ({ same: x, copy: tf.clone(y), view: tf.reshape(y, [4]), sum: tf.add(x, y) }));
+    const x = tf.ones([2, 2]);
+    const y = tf.fill([2, 2], 3);
+    for (let i = 0; i < 4; i++) {
+      const out = f(x, y);
+      expect(out.same).toBe(x);
+      expect(out.copy).not.toBe(y);
+      expect(Array.from(out.view.dataSync())).toEqual([3, 3, 3, 3]);
+      expect(Array.from(out.sum.dataSync())).toEqual([4, 4, 4, 4]);
+      tf.dispose([out.copy, out.view, out.sum]);
+    }
+    expect(f.report().replays).toBe(2);
+    expect(Array.from(y.dataSync())).toEqual([3, 3, 3, 3]); // disposing the copies kept y's data
+    tf.dispose([x, y]);
+  });
+
+  it('validates its options', () => {
+    expect(() => replayable((x: tf.Tensor) => x, { maxTraces: 1 })).toThrow(OptionError);
+    expect(() => replayable((x: tf.Tensor) => x, { maxTraces: 1 })).toThrow(/maxTraces/);
+  });
+});
