@@ -18,6 +18,7 @@ import { registerWasmMaxPool } from './wasm-max-pool.js';
 import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
 import { registerWasmTanh } from './wasm-tanh.js';
+import { registerTanhGradient } from './tanh-grad.js';
 
 /** Whether a backend package has registered its kernels (its import has run). */
 function backendLoaded(backendName: string): boolean {
@@ -58,4 +59,5 @@ export function registerEngineFixes(): void {
   registerMirrorPadGradient();
   registerSquaredDifferenceGradient();
   registerCumsumGradient();
+  registerTanhGradient();
 }
