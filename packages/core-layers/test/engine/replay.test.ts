@@ -122,6 +122,36 @@ describeBackends('replayable (trace once, replay the kernels)', () => {
     tf.dispose([x, y]);
   });
 
+  it('replays a custom gradient (tf.customGrad) bit-identically', () => {
+    // softsign with a hand-written gradient: forward and backward kernels both recorded
+    const softsign = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([x]);
+      return { value: tf.div(x, tf.add(tf.abs(x), 1)), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.div(dy, tf.square(tf.add(tf.abs(saved), 1))) };
+    });
+    const g = (w: tf.Tensor, x: tf.Tensor) => tf.tidy(() => tf.grads((ww: tf.Tensor) => tf.sum(softsign(tf.matMul(x, ww)) as tf.Tensor))([w])[0]);
+    const f = replayable(g);
+    const w = tf.randomNormal([3, 2], 0, 1, 'float32', 4);
+    for (let i = 0; i < 4; i++) {
+      const x = tf.randomNormal([5, 3], 0, 1, 'float32', 20 + i);
+      const plain = g(w, x);
+      const out = f(w, x);
+      expect(bits(out)).toEqual(bits(plain));
+      tf.dispose([x, plain, out]);
+    }
+    expect(f.report()).toMatchObject({ replays: 2, reason: null });
+    w.dispose();
+  });
+
+  it('refuses randomness whose seed changes from call to call (dropout-like masks)', () => {
+    let seed = 0;
+    const f = replayable((x: tf.Tensor) => tf.mul(x, tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', ++seed), 0.5))));
+    const x = tf.ones([64]);
+    const outs = [0, 1, 2, 3].map(() => f(x));
+    expect(f.report().replays).toBe(0); // each call a new mask: never replayed with a stale one
+    expect(new Set(outs.map((o) => o.dataSync().join(''))).size).toBeGreaterThan(1);
+    tf.dispose([x, ...outs]);
+  });
+
   it('validates its options', () => {
     expect(() => replayable((x: tf.Tensor) => x, { maxTraces: 1 })).toThrow(OptionError);
     expect(() => replayable((x: tf.Tensor) => x, { maxTraces: 1 })).toThrow(/maxTraces/);
