@@ -124,10 +124,11 @@ describeBackends('replayable (trace once, replay the kernels)', () => {
 
   it('replays a custom gradient (tf.customGrad) bit-identically', () => {
     // softsign with a hand-written gradient: forward and backward kernels both recorded
-    const softsign = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const forward = (x: tf.Tensor, save: tf.GradSaveFunc) => {
       save([x]);
       return { value: tf.div(x, tf.add(tf.abs(x), 1)), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.div(dy, tf.square(tf.add(tf.abs(saved), 1))) };
-    });
+    };
+    const softsign = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
     const g = (w: tf.Tensor, x: tf.Tensor) => tf.tidy(() => tf.grads((ww: tf.Tensor) => tf.sum(softsign(tf.matMul(x, ww)) as tf.Tensor))([w])[0]);
     const f = replayable(g);
     const w = tf.randomNormal([3, 2], 0, 1, 'float32', 4);
