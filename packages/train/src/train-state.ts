@@ -195,8 +195,16 @@ type ReplayedGradients<P, S, B> = GradientFunction<P, S, B> & { report(): Replay
  *
  * @example
  * ```ts
- * // after a few singleTrainStep(ts, lossFn, batch, { replay: true }):
- * // console.log(gradientReplayReport(lossFn, ts.model)); // { replays: 466, plainCalls: 3, kernelsPerReplay: [62], reason: null }
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Dense, setup, Xoshiro } from '@deqts/core-layers';
+ * import { TrainState, adam, gradientReplayReport, mse, singleTrainStep } from '@deqts/train';
+ * const model = Dense(2, 1);
+ * const [ps, st] = setup(new Xoshiro(0), model);
+ * let ts = TrainState(model, ps, st, adam({ learningRate: 1e-2 }));
+ * const batch = { x: tf.ones([4, 2]), y: tf.zeros([4, 1]) };
+ * const lossFn = (m: typeof model, p: typeof ps, s: typeof st, b: typeof batch) => [mse(m(b.x, p, s)[0], b.y), s, {}] as const;
+ * for (let i = 0; i < 5; i++) [, , , ts] = singleTrainStep(ts, lossFn, batch, { replay: true });
+ * console.log(gradientReplayReport(lossFn, model)); // { replays: 3, plainCalls: 2, kernelsPerReplay: [...], reason: null }
  * ```
  */
 export function gradientReplayReport<M, P, S, B>(lossFn: LossFunction<M, P, S, B>, model: M): ReplayReport | null {
