@@ -105,6 +105,20 @@ describeBackends('replayable (trace once, replay the kernels)', () => {
     expect(report.replays).toBe(1 + 2 + 1);
   });
 
+  it('stops rebuilding programs when non-tensor arguments keep changing after each build', () => {
+    const f = replayable((x: tf.Tensor, k: number) => tf.mul(x, tf.scalar(k)));
+    const x = tf.ones([2]);
+    for (let k = 0; k < 8; k++) {
+      for (let i = 0; i < 3; i++) {
+        const y = f(x, k);
+        expect(Array.from(y.dataSync())).toEqual([k, k]);
+        y.dispose();
+      }
+    }
+    expect(f.report().reason).toMatch(/keep changing/);
+    x.dispose();
+  });
+
   it('hands back the very input tensors the function returned, and fresh tensors for copies', () => {
     const f = replayable((x: tf.Tensor, y: tf.Tensor) => ({ same: x, copy: tf.clone(y), view: tf.reshape(y, [4]), sum: tf.add(x, y) }));
     const x = tf.ones([2, 2]);

@@ -44,6 +44,8 @@ type Entry = {
   last: KernelTrace | null;
   traces: number;
   program: ReplayProgram | null;
+  /** Programs dropped because the non-tensor arguments changed after they were built. */
+  dropped: number;
   refused: string | null;
 };
 
@@ -99,7 +101,7 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
         reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
         return plain(args);
       }
-      entry = { values, last: null, traces: 0, program: null, refused: null };
+      entry = { values, last: null, traces: 0, program: null, dropped: 0, refused: null };
       entries.set(key, entry);
     }
     if (entry.refused !== null) return plain(args);
@@ -118,11 +120,15 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
       }
     }
     if (entry.program) {
-      // the non-tensor arguments (or the backend) changed: trace again from scratch
+      // the non-tensor arguments (or the backend) changed: trace again from scratch, a few times
       entry.program.dispose();
       entry.program = null;
       entry.last = null;
       entry.traces = 0;
+      if (++entry.dropped > maxTraces) {
+        entry.refused = reason = 'the non-tensor arguments keep changing after a program was built';
+        return plain(args);
+      }
     }
     plainCalls++;
     const traced = traceKernels(tensors, () => fn(...args));
