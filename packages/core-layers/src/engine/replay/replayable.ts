@@ -22,7 +22,7 @@ export type ReplayReport = {
 export type ReplayableFunction<A extends unknown[], R> = ((...args: A) => R) & {
   /** Counts and the reason replay was refused, if it was. */
   report(): ReplayReport;
-  /** Frees the recorded programs' constants; later calls run the function plainly. */
+  /** Frees the recorded programs' constants now (garbage collection of the function does it too); later calls run the function plainly. */
   dispose(): void;
 };
 
@@ -37,6 +37,21 @@ export type ReplayableOptions = {
 const ReplayableOptionsSchema = z.strictObject({
   maxTraces: z.number().int().min(2, 'at least 2 (two traces are compared)').default(3),
   maxSignatures: z.number().int().positive().default(4),
+});
+
+/**
+ * Frees the programs of a replayable function that was garbage collected (their constants live in
+ * the backend's memory, outside the JavaScript heap). The held value is the entries map only, not
+ * the function, so registering does not keep the function alive.
+ */
+const finalizer = new FinalizationRegistry<Map<string, Entry>>((entries) => {
+  for (const e of entries.values()) {
+    try {
+      e.program?.dispose();
+    } catch {
+      // the backend is gone: its memory went with it
+    }
+  }
 });
 
 type Entry = {
@@ -148,7 +163,7 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
     }
     return traced.result;
   };
-  return Object.assign(wrapped, {
+  const result = Object.assign(wrapped, {
     report: (): ReplayReport => ({
       replays,
       plainCalls,
@@ -161,4 +176,6 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
       entries.clear();
     },
   });
+  finalizer.register(result, entries);
+  return result;
 }
