@@ -10,7 +10,8 @@
  *   tsx bench/ab-step.ts --config A --switch lazyBest --kernels  # kernel counts and times of a step, off and on
  *   tsx bench/ab-step.ts --config C --switch fusedAdam --optimizer  # whole steps, optimizer included
  *
- * `--switch replay` compares plain steps with replayed ones (`--replay` alone replays in both).
+ * `--switch replay` compares plain steps with replayed ones (`--replay` alone replays in both);
+ * `--replay --switch replayUpdate` the optimizer step plain vs replayed.
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
  * `gemmFma`, the wasm matrix product's fused multiply-add); 'none' times the
@@ -18,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, wasmGemmOptions, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
-import { adam, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
+import { adam, applyGradients, batches, computeGradients, crossEntropy, loadMnist, singleTrainStep, TrainState, type Batch } from '@deqts/train';
 import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { optimSwitches } from '../packages/train/src/optim/switches.js';
@@ -50,14 +51,17 @@ const engineSwitches = {
 };
 /** `--switch replay`: replay the step's recorded kernels (computeGradients' `replay` option). */
 let replay = args.includes('--replay');
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, replay: true };
+/** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
+let replayUpdate = replay;
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
-  if (switchName === 'replay') replay = on;
+  if (switchName === 'replay') replay = replayUpdate = on;
+  if (switchName === 'replayUpdate') replayUpdate = on;
 };
 
 if (!['A', 'B', 'C', 'D', 'E'].includes(config)) throw new Error(`--config must be A, B, C, D or E, got '${config}'`);
@@ -102,7 +106,9 @@ const step = (): number => {
   const t0 = performance.now();
   for (const b of fixed) {
     if (withOptimizer) {
-      ts = singleTrainStep(ts, lossFn, b, { replay })[3];
+      const [grads, , , withStates] = computeGradients(ts, lossFn, b, { replay });
+      ts = applyGradients(withStates, grads, { replay: replayUpdate });
+      treeDispose(grads);
       continue;
     }
     const [grads, , , next] = computeGradients(ts, lossFn, b, { replay });

@@ -4,6 +4,7 @@ import {
   disposeReplaced,
   parseOptions,
   replayable,
+  type ReplayableFunction,
   type ReplayReport,
   isTensor,
   treeDispose,
@@ -304,15 +305,62 @@ export function computeGradients<M, P, S, B>(
  * // const next = applyGradients(ts, grads); treeDispose(grads);
  * ```
  */
-export function applyGradients<M, P, S>(ts: TrainState<M, P, S>, grads: P): TrainState<M, P, S> {
+export function applyGradients<M, P, S>(ts: TrainState<M, P, S>, grads: P, options: GradientOptions = {}): TrainState<M, P, S> {
   assertFresh(ts, 'applyGradients');
-  const { ps, optState } = tidyTree(() => {
-    const [updates, nextState] = ts.optimizer.update(grads, ts.optState, ts.ps);
-    return { ps: applyUpdates(ts.ps, updates), optState: nextState };
-  });
+  parseOptions(GradientOptionsSchema, options, 'applyGradients');
+  const update = options.replay ? replayedUpdate(ts.optimizer) : updateOf(ts.optimizer);
+  const { ps, optState } = update(ts.ps, ts.optState, grads) as { ps: P; optState: OptState };
   disposeReplaced([ts.ps, ts.optState], [ps, optState, ts.st, grads]);
   consumed.add(ts);
   return { ...ts, ps, optState, step: ts.step + 1 };
+}
+
+type UpdateFunction = (ps: unknown, optState: OptState, grads: unknown) => { ps: unknown; optState: OptState };
+
+/** The optimizer's update applied to the parameters: new parameters and optimizer state. */
+function updateOf(optimizer: GradientTransformation): UpdateFunction {
+  return (ps, optState, grads) =>
+    tidyTree(() => {
+      const [updates, nextState] = optimizer.update(grads as never, optState, ps as never);
+      return { ps: applyUpdates(ps as never, updates), optState: nextState };
+    });
+}
+
+/** One replayable update per optimizer, made on first use (see {@link GradientOptions.replay}). */
+const replayedUpdates = new WeakMap<GradientTransformation, ReplayableFunction<Parameters<UpdateFunction>, ReturnType<UpdateFunction>>>();
+
+function replayedUpdate(optimizer: GradientTransformation): UpdateFunction {
+  let fn = replayedUpdates.get(optimizer);
+  if (!fn) {
+    fn = replayable(updateOf(optimizer));
+    replayedUpdates.set(optimizer, fn);
+  }
+  return fn;
+}
+
+/**
+ * How the `{ replay: true }` optimizer steps of `optimizer` have been running (see
+ * {@link gradientReplayReport}), or null before the first such step. Adam's update replays (its
+ * count is a tensor); a learning-rate schedule computes its factor on the host from a step
+ * number, so scheduled steps keep running normally.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { Dense, setup, Xoshiro } from '@deqts/core-layers';
+ * import { TrainState, adam, mse, singleTrainStep, updateReplayReport } from '@deqts/train';
+ * const model = Dense(2, 1);
+ * const [ps, st] = setup(new Xoshiro(0), model);
+ * const optimizer = adam({ learningRate: 1e-2 });
+ * let ts = TrainState(model, ps, st, optimizer);
+ * const batch = { x: tf.ones([4, 2]), y: tf.zeros([4, 1]) };
+ * const lossFn = (m: typeof model, p: typeof ps, s: typeof st, b: typeof batch) => [mse(m(b.x, p, s)[0], b.y), s, {}] as const;
+ * for (let i = 0; i < 5; i++) [, , , ts] = singleTrainStep(ts, lossFn, batch, { replay: true });
+ * console.log(updateReplayReport(optimizer)); // on wasm { replays: 3, plainCalls: 2, … }; on cpu Adam reads its count on the host: refused
+ * ```
+ */
+export function updateReplayReport(optimizer: GradientTransformation): ReplayReport | null {
+  return replayedUpdates.get(optimizer)?.report() ?? null;
 }
 
 /**
@@ -366,7 +414,7 @@ export function singleTrainStep<M, P, S, B>(
   const [grads, loss, stats, withStates] = computeGradients(ts, lossFn, batch, gradientOptions);
   let next: TrainState<M, P, S>;
   try {
-    next = applyGradients(withStates, grads);
+    next = applyGradients(withStates, grads, gradientOptions);
   } catch (error) {
     treeDispose(grads);
     throw error;

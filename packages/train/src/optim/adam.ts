@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { canRunWasmKernels, parseOptions, treeMap, type Tree } from '@deqts/core-layers';
-import { fusedAdamUpdate } from './adam-kernel.js';
+import { canRunWasmKernels, isTensor, parseOptions, treeMap, type Tree } from '@deqts/core-layers';
+import { biasCorrections, fusedAdamUpdate } from './adam-kernel.js';
 import { optimSwitches } from './switches.js';
 import { mapTensorLeaves, tidyTree, zerosLikeTree, type GradientTransformation } from './transform.js';
 
@@ -15,7 +15,12 @@ class FusedLeaf {
 
 /** State of {@link scaleByAdam}: the update count and the first and second moment estimates. */
 export type AdamState = {
-  readonly count: number;
+  /**
+   * Updates done so far, an int32 scalar tensor (as Optax's `count`): it advances on the device,
+   * so a replayed training step (`{ replay: true }`) uses the right bias corrections. A plain
+   * number (checkpoints of earlier versions) is accepted and replaced by a tensor.
+   */
+  readonly count: tf.Tensor | number;
   readonly mu: Tree<tf.Tensor | null>;
   readonly nu: Tree<tf.Tensor | null>;
 };
@@ -43,7 +48,7 @@ export type ScaleByAdamOptions = {
  * Adam's rescaling (Kingma & Ba): with `t` the 1-based update count,
  * `μ ← b1 μ + (1 − b1) g`, `ν ← b2 ν + (1 − b2) g²`, and the update
  * `(μ / (1 − b1ᵗ)) / (√(ν / (1 − b2ᵗ) + epsRoot) + eps)`. State `{ count, mu, nu }` (moments are
- * zeros at init; `count` is a plain number). Combine with {@link scaleByLearningRate}.
+ * zeros at init; `count` an int32 scalar tensor, as in Optax). Combine with {@link scaleByLearningRate}.
  *
  * @example
  * ```ts
@@ -54,20 +59,21 @@ export type ScaleByAdamOptions = {
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<AdamState> {
   const { b1, b2, eps, epsRoot } = parseOptions(AdamMomentOptions, options, 'scaleByAdam');
   return {
-    init: (params) => ({ count: 0, mu: zerosLikeTree(params), nu: zerosLikeTree(params) }),
+    init: (params) => ({ count: tf.scalar(0, 'int32'), mu: zerosLikeTree(params), nu: zerosLikeTree(params) }),
     update: (updates, state) =>
       tidyTree(() => {
-        const count = state.count + 1;
-        // Bias corrections computed in float64 on the host, applied as float32 factors.
-        const correction1 = 1 / (1 - b1 ** count);
-        const correction2 = 1 / (1 - b2 ** count);
+        const done = isTensor(state.count) ? state.count : tf.scalar(state.count, 'int32');
+        const count = tf.add(done, tf.scalar(1, 'int32'));
         if (optimSwitches.fusedAdam && canRunWasmKernels()) {
-          // One kernel per parameter tensor on wasm: the same float32 operations in one pass.
-          const scalars = { b1, b2, correction1, correction2, eps, epsRoot };
-          const fused = mapTensorLeaves((g, m, v) => new FusedLeaf(fusedAdamUpdate(g, m as tf.Tensor, v as tf.Tensor, scalars)), updates, state.mu, state.nu);
+          // One kernel per parameter tensor on wasm: the same float32 operations in one pass; the
+          // kernel reads the count and computes the bias corrections itself (adam-kernel.ts).
+          const scalars = { b1, b2, eps, epsRoot };
+          const fused = mapTensorLeaves((g, m, v) => new FusedLeaf(fusedAdamUpdate(g, m as tf.Tensor, v as tf.Tensor, done, scalars)), updates, state.mu, state.nu);
           const pick = (i: number) => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
           return [pick(2) as typeof updates, { count, mu: pick(0) as Tree<tf.Tensor | null>, nu: pick(1) as Tree<tf.Tensor | null> }] as const;
         }
+        // Bias corrections computed in float64 on the host (one read of the count), applied as float32 factors.
+        const { correction1, correction2 } = biasCorrections(b1, b2, done.dataSync()[0] + 1);
         const mu = mapTensorLeaves((g, m) => tf.add(tf.mul(m as tf.Tensor, b1), tf.mul(g, 1 - b1)), updates, state.mu);
         const nu = mapTensorLeaves((g, v) => tf.add(tf.mul(v as tf.Tensor, b2), tf.mul(tf.square(g), 1 - b2)), updates, state.nu);
         const out = mapTensorLeaves(

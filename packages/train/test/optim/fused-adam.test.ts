@@ -27,14 +27,14 @@ function run(fused: boolean, epsRoot: number): { updates: Float32Array[]; state:
       };
       const before = dataIds();
       const [updates, next] = t.update(grads, state, params);
-      // New: three tensors per parameter leaf, nothing else left behind.
-      expect(dataIds() - before).toBe(9);
-      treeDispose([grads, state.mu, state.nu, last]);
+      // New: three tensors per parameter leaf and the next count, nothing else left behind.
+      expect(dataIds() - before).toBe(10);
+      treeDispose([grads, state.mu, state.nu, state.count, last]);
       state = next as AdamState;
       last = updates;
     }
     const out = { updates: treeTensors(last).map((x) => Float32Array.from(x.dataSync())), state: treeTensors([state.mu, state.nu]).map((x) => Float32Array.from(x.dataSync())) };
-    treeDispose([last, state.mu, state.nu, params]);
+    treeDispose([last, state.mu, state.nu, state.count, params]);
     return out;
   } finally {
     optimSwitches.fusedAdam = saved;

@@ -161,17 +161,32 @@ describeBackends('optimizers against hand-computed steps', () => {
     expect(chain(scaleByAdam(), scaleByLearningRate(constantSchedule(0.1))).init(toParams(INITIAL))).toHaveLength(2);
   });
 
-  it('optimizer state is a plain tree: tensors and a step count', () => {
+  it('optimizer state is a plain tree: tensors (Adam\'s count an int32 scalar, as Optax) and a schedule\'s step number', () => {
     const ps = toParams(INITIAL);
     const opt = adam({ learningRate: constantSchedule(1e-3) });
-    const state = opt.init(ps) as [{ count: number; mu: Params; nu: Params }, { count: number }];
-    expect(state[0].count).toBe(0);
+    const state = opt.init(ps) as [{ count: tf.Tensor; mu: Params; nu: Params }, { count: number }];
+    expect(state[0].count.dtype).toBe('int32');
+    expect(state[0].count.shape).toEqual([]);
+    expect(state[0].count.dataSync()[0]).toBe(0);
     expect(state[0].mu.a.shape).toEqual([2]);
     expect(state[1]).toEqual({ count: 0 });
     const [u, next] = opt.update(toParams(GRADIENTS[0]), state, ps);
-    expect((next as typeof state)[0].count).toBe(1);
+    expect((next as typeof state)[0].count.dataSync()[0]).toBe(1);
     expect((next as typeof state)[1].count).toBe(1);
     treeDispose([ps, state, u, next]);
+  });
+
+  it('Adam resumes from a state whose count is a plain number (checkpoints of earlier versions)', () => {
+    const ps = toParams(INITIAL);
+    const opt = scaleByAdam();
+    const fresh = opt.init(ps) as { count: tf.Tensor; mu: Params; nu: Params };
+    const legacy = { count: 3, mu: fresh.mu, nu: fresh.nu };
+    const asTensor = { count: tf.scalar(3, 'int32'), mu: fresh.mu, nu: fresh.nu };
+    const [u1, n1] = opt.update(toParams(GRADIENTS[0]), legacy, ps);
+    const [u2, n2] = opt.update(toParams(GRADIENTS[0]), asTensor, ps);
+    expect(Array.from((u1 as Params).a.dataSync())).toEqual(Array.from((u2 as Params).a.dataSync()));
+    expect((n1 as { count: tf.Tensor }).count.dataSync()[0]).toBe(4);
+    treeDispose([ps, fresh, asTensor.count, u1, u2, n1, n2]);
   });
 
   it('update and applyUpdates leak no tensor', async () => {
