@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { parseOptions } from '../../core/options.js';
-import { isTensor, treeFlatten, type Tree } from '../../core/tree.js';
+import { isTensor, isTreeNode } from '../../core/tree.js';
 import { traceKernels, tracing, type KernelTrace } from './kernel-trace.js';
 import { ReplayProgram, ReplayShapeError } from './replay-program.js';
 import { sameValue, traceDifference } from './same-value.js';
@@ -38,6 +38,39 @@ const ReplayableOptionsSchema = z.strictObject({
   maxTraces: z.number().int().min(2, 'at least 2 (two traces are compared)').default(3),
   maxSignatures: z.number().int().positive().default(4),
 });
+
+/**
+ * The arguments' tensor leaves and other leaves (in treeFlatten's order) and a key naming the
+ * backend, the tree structure and each tensor's dtype and shape, built in one walk (this runs on
+ * every call, so no intermediate structure object and no JSON).
+ */
+function signatureOf(args: unknown): { tensors: tf.Tensor[]; values: unknown[]; key: string } {
+  const tensors: tf.Tensor[] = [];
+  const values: unknown[] = [];
+  let key = tf.getBackend();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      key += '[';
+      for (const child of node) walk(child);
+      key += ']';
+    } else if (isTreeNode(node)) {
+      key += '{';
+      for (const k of Object.keys(node)) {
+        key += `${JSON.stringify(k)}:`;
+        walk((node as Record<string, unknown>)[k]);
+      }
+      key += '}';
+    } else if (isTensor(node)) {
+      tensors.push(node);
+      key += `${node.dtype}(${node.shape.join(',')}),`;
+    } else {
+      values.push(node);
+      key += '_,';
+    }
+  };
+  walk(args);
+  return { tensors, values, key };
+}
 
 /**
  * Frees the programs of a replayable function that was garbage collected (their constants live in
@@ -105,11 +138,7 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
   };
   const wrapped = (...args: A): R => {
     if (disposed || tracing()) return plain(args);
-    const [leaves, def] = treeFlatten(args as Tree);
-    const tensors: tf.Tensor[] = [];
-    const values: unknown[] = [];
-    for (const leaf of leaves) (isTensor(leaf) ? tensors : values).push(leaf);
-    const key = `${tf.getBackend()}|${JSON.stringify(def)}|${tensors.map((t) => `${t.dtype}[${t.shape}]`).join(';')}`;
+    const { tensors, values, key } = signatureOf(args);
     let entry = entries.get(key);
     if (!entry) {
       if (entries.size >= maxSignatures) {
