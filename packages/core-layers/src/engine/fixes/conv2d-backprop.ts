@@ -70,9 +70,13 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, info: 
   const left = info.effectiveFilterWidth - 1 - padInfo.left;
   const bottom = h + padInfo.top - (oh - 1) * sh - 1;
   const right = w + padInfo.left - (ow - 1) * sw - 1;
-  const padded = padOrCropSpatial(spread, top, bottom, left, right);
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', [dh, dw]);
+  if (Math.min(top, bottom, left, right) >= 0) {
+    // the convolution pads (wasm's stride-1 kernel inside its own call): no padded copy of dy
+    const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    return tf.conv2d(spread, flipped, 1, explicit, 'NHWC', [dh, dw]);
+  }
+  return tf.conv2d(padOrCropSpatial(spread, top, bottom, left, right), flipped, 1, 'valid', 'NHWC', [dh, dw]);
 }
 
 /**
