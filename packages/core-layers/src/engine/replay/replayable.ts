@@ -113,7 +113,8 @@ type Entry = {
  * callbacks) happen only on the traced calls, and a host number that changes later without
  * changing the first two calls (a schedule read from a closure) is baked in. Pass such values as
  * tensor arguments. Non-tensor argument leaves are part of the signature: when they change, the
- * function is traced again.
+ * function is traced again. Replayed kernels bypass the engine, so `tf.profile` and the engine's
+ * debug mode do not see them (profile the plain calls, or keep the wrapper off while profiling).
  *
  * @example
  * ```ts
