@@ -17,6 +17,7 @@ import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmMaxPool } from './wasm-max-pool.js';
 import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
+import { registerWasmAvgPoolGrad } from './wasm-avg-pool-grad.js';
 import { registerWasmColumnSum } from './wasm-column-sum.js';
 import { registerWasmTanh } from './wasm-tanh.js';
 import { registerTanhGradient } from './tanh-grad.js';
@@ -54,6 +55,7 @@ export function registerEngineFixes(): void {
     registerWasmIdentity();
     registerWasmConv2D();
     registerWasmColumnSum();
+    registerWasmAvgPoolGrad();
   }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();
