@@ -23,7 +23,8 @@
  *
  * Steps run with `singleTrainStep(…, { replay: true })`: a config whose kernel sequence does not
  * depend on the data (E) has its recorded gradient kernels replayed from the third step on; the
- * solver configs read their residuals and run normally (the JSON's `replay` says which happened).
+ * solver configs read their residuals and run normally; Adam's update replays on wasm in every
+ * config (the JSON's `replay` says what happened, for the gradients and the update).
  * `--no-replay` runs every step plainly.
  *
  * `--profile` adds the split of a training step into forward solve, adjoint (implicit backward)
@@ -33,7 +34,7 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, testmode, tidy, trainmode, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
-import { adam, batches, crossEntropy, findSolutions, gradientReplayReport, loadMnist, ProgressBar, singleTrainStep, subset, TrainState, type Batch } from '@deqts/train';
+import { adam, batches, crossEntropy, findSolutions, gradientReplayReport, updateReplayReport, loadMnist, ProgressBar, singleTrainStep, subset, TrainState, type Batch } from '@deqts/train';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { build, type AdjointMethod, type ConfigName } from './lib/configs.js';
 import { calibrationMs } from './lib/calibration.js';
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
       fwd_iterations_test: +(testIt / testBatches).toFixed(2),
       bwd_iterations: +trainAdjointIterations.toFixed(2),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
-      replay: replay ? gradientReplayReport(lossFn, model) : 'off',
+      replay: replay ? { gradients: gradientReplayReport(lossFn, model), update: updateReplayReport(ts.optimizer) } : 'off',
     };
     if (profile) {
       record.profile_ms_per_batch = {
