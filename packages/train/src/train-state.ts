@@ -95,16 +95,18 @@ export type TrainStats = { readonly [name: string]: number | tf.Tensor };
  */
 export type LossFunction<M, P, S, B> = (model: M, ps: P, st: S, batch: B) => readonly [tf.Tensor, S, TrainStats];
 
-/** Options of {@link computeGradients} (and {@link singleTrainStep}). */
+/** Options of {@link computeGradients}, {@link applyGradients} (and {@link singleTrainStep}). */
 export type GradientOptions = {
   /**
-   * Replay the gradient computation's kernels (see `replayable` in @deqts/core-layers) once two
-   * consecutive steps ran the same ones: the model's JavaScript, the gradient tape and tfjs's
-   * per-operation bookkeeping are skipped, with bit-identical results. For models whose kernel
-   * sequence does not depend on the data: explicit networks and fixed-depth (pretraining) DEQs. A
-   * DEQ solved to a tolerance reads its residual on the host, which is detected: such a step keeps
-   * running normally. Like `jit`, a replayed step does not run the loss function's JavaScript, so
-   * its side effects (logging, callbacks) happen only on the first steps. Default false.
+   * Replay the step's kernels (see `replayable` in @deqts/core-layers) once two consecutive steps
+   * ran the same ones: the model's JavaScript, the gradient tape and tfjs's per-operation
+   * bookkeeping are skipped, with bit-identical results. For the gradients: models whose kernel
+   * sequence does not depend on the data (explicit networks, fixed-depth/pretraining DEQs); a DEQ
+   * solved to a tolerance reads its residual on the host, which is detected: such a step keeps
+   * running normally. For the update: Adam on wasm (its count is a tensor); schedules read a step
+   * number on the host and keep running normally. Like `jit`, a replayed step does not run the
+   * loss function's JavaScript, so its side effects (logging, callbacks) happen only on the first
+   * steps. Default false.
    */
   readonly replay?: boolean;
 };
