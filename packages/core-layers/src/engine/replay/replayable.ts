@@ -184,7 +184,12 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
     entry.traces++;
     const difference = entry.last === null ? 'a first trace' : sameValue(entry.values, values) ? traceDifference(entry.last, traced.trace) : 'the non-tensor arguments changed';
     if (difference === null) {
-      entry.program = new ReplayProgram(traced.trace, tf.backend() as ConstructorParameters<typeof ReplayProgram>[1]);
+      try {
+        entry.program = new ReplayProgram(traced.trace, tf.backend() as ConstructorParameters<typeof ReplayProgram>[1]);
+      } catch (error) {
+        // e.g. a kernel unregistered since the trace: keep calling the function
+        entry.refused = reason = `the program could not be built: ${(error as Error).message}`;
+      }
       entry.last = null;
     } else {
       if (entry.last && entry.traces >= maxTraces) entry.refused = reason = `consecutive calls ran different kernels (${difference})`;
