@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideGradient } from './registry.js';
 
-type AvgPoolAttrs = {
+/** AvgPool's (and AvgPoolGrad's) attributes. */
+export type AvgPoolAttrs = {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;

@@ -1,14 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../../core/errors.js';
+import type { AvgPoolAttrs } from './avg-pool-grad.js';
 import { overrideKernel } from './registry.js';
 import { asWasmHeapBackend, heapFloat32 } from './wasm-heap.js';
-
-type PoolAttrs = {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-};
 
 /**
  * wasm's stock AvgPoolGrad takes ~70 ms for a [128, 28, 28, 16] input pooled 7×7 → 4×4 (about
@@ -28,7 +22,7 @@ export function registerWasmAvgPoolGrad(): void {
       return (args) => {
         const x = args.inputs.input as tf.TensorInfo;
         const dy = args.inputs.dy as tf.TensorInfo;
-        const a = args.attrs as unknown as PoolAttrs;
+        const a = args.attrs as unknown as AvgPoolAttrs;
         if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) return originalFunc(args);
         const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
         const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow, inHeight: ih, inWidth: iw, inChannels: c, batchSize: n } = info;
