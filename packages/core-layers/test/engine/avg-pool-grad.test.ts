@@ -34,6 +34,27 @@ describe('wasm AvgPoolGrad for windows that tile the input (wasm-avg-pool-grad.t
     }
   });
 
+  it('takes exact tilings itself and declines the rest (called directly: the kernel would pass on the stock path too)', async () => {
+    await initBackend('wasm');
+    const { avgPoolGradTiled } = await import('../../src/engine/fixes/wasm-avg-pool-grad.js');
+    const x = tf.zeros([1, 4, 6, 2]);
+    const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+    const taken = avgPoolGradTiled(tf.backend(), dy, x, { filterSize: [2, 3], strides: [2, 3], pad: 'valid' });
+    expect(taken).not.toBeNull();
+    const got = tf.engine().makeTensorFromTensorInfo(taken!);
+    const values = got.dataSync();
+    expect(values[0]).toBeCloseTo(1 / 6, 7); // [0,0,0,c0] lies in window (0,0)
+    expect(values[(3 * 6 + 5) * 2 + 1]).toBeCloseTo(8 / 6, 6); // [0,3,5,c1] lies in window (1,1)
+    tf.tidy(() => {
+      // overlapping windows, then padded ones: the stock kernel
+      expect(avgPoolGradTiled(tf.backend(), tf.zeros([1, 2, 2, 2]), tf.zeros([1, 5, 5, 2]), { filterSize: 3, strides: 2, pad: 'valid' })).toBeNull();
+    });
+    tf.tidy(() => {
+      expect(avgPoolGradTiled(tf.backend(), tf.zeros([1, 3, 3, 2]), tf.zeros([1, 5, 5, 2]), { filterSize: 2, strides: 2, pad: 'same' })).toBeNull();
+    });
+    tf.dispose([x, dy, got]);
+  });
+
   it('the average-pooling gradient through the fast path matches cpu', async () => {
     await expectWasmMatchesCpu({ shapes: [[2, 12, 8, 3]], f: (x) => tf.avgPool(x as tf.Tensor4D, [4, 2], [4, 2], 'valid') }, 1e-6);
   });

@@ -34,6 +34,23 @@ describe('wasm Sum over leading axes (wasm-column-sum.ts)', () => {
     }
   });
 
+  it('takes leading-axis float32 sums itself and declines the rest (called directly: tf.sum would pass on the stock kernel too)', async () => {
+    await initBackend('wasm');
+    const { columnSumWasm } = await import('../../src/engine/fixes/wasm-column-sum.js');
+    const backend = tf.backend() as unknown as Parameters<typeof columnSumWasm>[0];
+    const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+    const taken = columnSumWasm(backend, x, [0, 1], false);
+    expect(taken).not.toBeNull();
+    const got = tf.engine().makeTensorFromTensorInfo(taken!);
+    expect(Array.from(got.dataSync())).toEqual([16, 20]);
+    expect(columnSumWasm(backend, x, [1], false)).toBeNull(); // not a leading block
+    expect(columnSumWasm(backend, x, [0, 1, 2], false)).toBeNull(); // every axis: the stock kernel
+    tf.tidy(() => {
+      expect(columnSumWasm(backend, tf.cast(x, 'int32'), [0], false)).toBeNull();
+    });
+    tf.dispose([x, got]);
+  });
+
   it('leaves other reductions and dtypes to the stock kernel', async () => {
     await initBackend('wasm');
     const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);

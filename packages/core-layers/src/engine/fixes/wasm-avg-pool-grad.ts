@@ -20,35 +20,41 @@ export function registerWasmAvgPoolGrad(): void {
       if (!original) throw new BackendError('registerWasmAvgPoolGrad: the wasm backend has no AvgPoolGrad kernel');
       const originalFunc = original.kernelFunc;
       return (args) => {
-        const x = args.inputs.input as tf.TensorInfo;
-        const dy = args.inputs.dy as tf.TensorInfo;
-        const a = args.attrs as unknown as AvgPoolAttrs;
-        if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) return originalFunc(args);
-        const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
-        const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow, inHeight: ih, inWidth: iw, inChannels: c, batchSize: n } = info;
-        const tiles = info.strideHeight === fh && info.strideWidth === fw && oh * fh === ih && ow * fw === iw && info.padInfo.top === 0 && info.padInfo.left === 0;
-        if (!tiles) return originalFunc(args);
-        const backend = asWasmHeapBackend(args.backend, 'AvgPoolGrad');
-        const out = backend.makeOutput([...x.shape], 'float32');
-        const dx = heapFloat32(backend, out);
-        const g = heapFloat32(backend, dy);
-        const scale = Math.fround(1 / (fh * fw));
-        const window = new Float32Array(c);
-        for (let b = 0; b < n; b++) {
-          for (let y = 0; y < oh; y++) {
-            for (let xo = 0; xo < ow; xo++) {
-              const from = ((b * oh + y) * ow + xo) * c;
-              for (let k = 0; k < c; k++) window[k] = g[from + k] * scale;
-              for (let i = 0; i < fh; i++) {
-                let to = ((b * ih + y * fh + i) * iw + xo * fw) * c;
-                for (let j = 0; j < fw; j++, to += c) dx.set(window, to);
-              }
-            }
-          }
-        }
-        return out;
+        const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+        return avgPoolGradTiled(args.backend, dy, input, args.attrs as unknown as AvgPoolAttrs) ?? originalFunc(args);
       };
     },
     true,
   );
+}
+
+/**
+ * AvgPoolGrad of float32 NHWC `x` when the windows tile it exactly, in one pass over the heap; null
+ * (nothing allocated) for the poolings it leaves to the stock kernel.
+ */
+export function avgPoolGradTiled(backendArg: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, a: AvgPoolAttrs): tf.TensorInfo | null {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const { filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow, inHeight: ih, inWidth: iw, inChannels: c, batchSize: n } = info;
+  const tiles = info.strideHeight === fh && info.strideWidth === fw && oh * fh === ih && ow * fw === iw && info.padInfo.top === 0 && info.padInfo.left === 0;
+  if (!tiles) return null;
+  const backend = asWasmHeapBackend(backendArg, 'AvgPoolGrad');
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const dx = heapFloat32(backend, out);
+  const g = heapFloat32(backend, dy);
+  const scale = Math.fround(1 / (fh * fw));
+  const window = new Float32Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xo = 0; xo < ow; xo++) {
+        const from = ((b * oh + y) * ow + xo) * c;
+        for (let k = 0; k < c; k++) window[k] = g[from + k] * scale;
+        for (let i = 0; i < fh; i++) {
+          let to = ((b * ih + y * fh + i) * iw + xo * fw) * c;
+          for (let j = 0; j < fw; j++, to += c) dx.set(window, to);
+        }
+      }
+    }
+  }
+  return out;
 }
