@@ -109,10 +109,10 @@ export function traceKernels<R>(inputs: readonly tf.Tensor[], fn: () => R): Trac
     const inputSlots: (number | null)[] = [];
     for (let i = 0; i < given.length; i++) {
       const t = given[i];
-      if (t == null) inputSlots.push(null);
-      else if (lookup(t.id) !== undefined) inputSlots.push(lookup(t.id) as number);
+      const slot = t == null ? null : lookup(t.id);
+      if (slot !== undefined) inputSlots.push(slot);
       else {
-        stop(`kernel ${kernelName} reads a tensor made outside the traced function (input '${inputNames?.[i] ?? i}', shape [${t.shape}])`);
+        stop(`kernel ${kernelName} reads a tensor made outside the traced function (input '${inputNames?.[i] ?? i}', shape [${(t as tf.Tensor).shape}])`);
         return own.runKernelFunc.call(this, params);
       }
     }

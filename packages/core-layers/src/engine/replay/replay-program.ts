@@ -32,6 +32,8 @@ export class ReplayProgram {
   readonly kernelCount: number;
   private readonly ops: ProgramOp[];
   private readonly base: Int32Array;
+  /** [slot, argument index] of the slots that are arguments, so a run does not scan every slot. */
+  private readonly inputSlots: [number, number][] = [];
   private readonly constants = new Map<number, tf.TensorInfo>();
   private disposed = false;
 
@@ -44,6 +46,7 @@ export class ReplayProgram {
     this.base = new Int32Array(slots.length);
     slots.forEach((s, i) => {
       this.base[i] = s.kind === 'view' ? this.base[s.of] : i;
+      if (s.kind === 'input') this.inputSlots.push([i, s.index]);
     });
     const live = new Uint8Array(slots.length);
     for (const out of trace.outputs) if (out.kind === 'tensor') live[this.base[out.slot]] = 1;
@@ -81,9 +84,7 @@ export class ReplayProgram {
     if (!this.runsOnCurrentBackend()) throw new BackendError(`replay: the program was traced on backend '${this.trace.backendName}', which is no longer the current one`);
     const { slots } = this.trace;
     const values: (tf.TensorInfo | undefined)[] = new Array(slots.length);
-    slots.forEach((s, i) => {
-      if (s.kind === 'input') values[i] = inputs[s.index];
-    });
+    for (const [slot, index] of this.inputSlots) values[slot] = inputs[index];
     for (const [i, info] of this.constants) values[i] = info;
     const info = (slot: number): tf.TensorInfo => {
       const s = slots[slot];
