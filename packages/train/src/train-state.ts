@@ -16,6 +16,7 @@ import {
 } from '@deqts/core-layers';
 import { TrainingError } from './errors.js';
 import { applyUpdates, tidyTree, type GradientTransformation, type OptState } from './optim/transform.js';
+import { fusedApplyOf } from './optim/fused-apply.js';
 
 /**
  * Lux's `TrainState`: everything a training loop carries from one step to the next. Treat it as
@@ -321,7 +322,9 @@ type UpdateFunction = (ps: unknown, optState: OptState, grads: unknown) => { ps:
 
 /** The optimizer's update applied to the parameters: new parameters and optimizer state. */
 function updateOf(optimizer: GradientTransformation): UpdateFunction {
+  const fused = fusedApplyOf(optimizer);
   return (ps, optState, grads) =>
+    fused?.(ps, optState, grads) ??
     tidyTree(() => {
       const [updates, nextState] = optimizer.update(grads as never, optState, ps as never);
       return { ps: applyUpdates(ps as never, updates), optState: nextState };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { canRunWasmKernels, isTensor, parseOptions, treeMap, type Tree } from '@deqts/core-layers';
-import { biasCorrections, fusedAdamUpdate } from './adam-kernel.js';
+import { canRunWasmKernels, isTensor, parseOptions, treeLeaves, treeMap, type Tree } from '@deqts/core-layers';
+import { biasCorrections, fusedAdamApply, fusedAdamUpdate, type AdamScalars } from './adam-kernel.js';
+import type { FusedApply } from './fused-apply.js';
 import { optimSwitches } from './switches.js';
 import { mapTensorLeaves, tidyTree, zerosLikeTree, type GradientTransformation } from './transform.js';
 
@@ -88,5 +89,38 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
         );
         return [out, { count, mu: mu as Tree<tf.Tensor | null>, nu: nu as Tree<tf.Tensor | null> }] as const;
       }),
+  };
+}
+
+/** True for a tree whose tensor leaves are all float32. */
+const allFloat32 = (tree: unknown): boolean => treeLeaves(tree as Tree).every((leaf) => !isTensor(leaf) || leaf.dtype === 'float32');
+
+/**
+ * The fused parameter step (fused-apply.ts) of `chain(scaleByAdam(scalars), scale(factor))`
+ * followed by `applyUpdates`: on wasm, one kernel per parameter tensor computes the new moments
+ * and p + update·factor, the same float32 operations as the three steps' ops. Declines (null) off
+ * wasm, while a tape records, with the op switch off, for a state other than
+ * `[{ count: tensor, mu, nu }, {}]` (e.g. a plain-number count from an older checkpoint) and for
+ * non-float32 leaves; the caller then runs the unfused steps.
+ */
+export function adamApplyStep(scalars: AdamScalars, factor: number): FusedApply {
+  return (ps, optState, grads) => {
+    if (!optimSwitches.fusedAdam || !optimSwitches.fusedApply || !canRunWasmKernels() || !Array.isArray(optState) || optState.length !== 2) return null;
+    const state = optState[0] as AdamState;
+    if (!isTensor(state?.count) || !allFloat32(ps) || !allFloat32(grads) || !allFloat32(state.mu) || !allFloat32(state.nu)) return null;
+    const done = state.count;
+    return tidyTree(() => {
+      const fused = mapTensorLeaves(
+        (g, m, v, p) => new FusedLeaf(fusedAdamApply(g, m as tf.Tensor, v as tf.Tensor, p as tf.Tensor, done, { ...scalars, scale: factor })),
+        grads,
+        state.mu,
+        state.nu,
+        ps,
+      );
+      const pick = (i: number) => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
+      const newPs = mapTensorLeaves((p, leaf) => (leaf instanceof FusedLeaf ? leaf.outputs[2] : p), ps, fused);
+      const adamState: AdamState = { count: tf.add(done, tf.scalar(1, 'int32')), mu: pick(0) as Tree<tf.Tensor | null>, nu: pick(1) as Tree<tf.Tensor | null> };
+      return { ps: newPs, optState: [adamState, optState[1]] };
+    });
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOptions } from '@deqts/core-layers';
-import { AdamMomentOptions, scaleByAdam } from './adam.js';
+import { AdamMomentOptions, adamApplyStep, scaleByAdam } from './adam.js';
+import { FUSED_APPLY } from './fused-apply.js';
 import { learningRateSchema, type LearningRate } from './schedules.js';
 import { addDecayedWeights, scaleByLearningRate, trace, type AddDecayedWeightsOptions } from './transforms.js';
 import { chain, identity, type GradientTransformation, type OptState } from './transform.js';
@@ -65,7 +66,10 @@ export type AdamOptions = {
  */
 export function adam(options: AdamOptions): GradientTransformation<OptState[]> {
   const { learningRate, ...moments } = parseOptions(AdamOptions, options, 'adam');
-  return chain(scaleByAdam(moments), scaleByLearningRate(learningRate));
+  const optimizer = chain(scaleByAdam(moments), scaleByLearningRate(learningRate));
+  // A constant learning rate scales by −lr with state {}: TrainState may then take Adam's fused
+  // parameter step (same float32 results, one wasm kernel per parameter tensor instead of three).
+  return typeof learningRate === 'number' ? Object.assign(optimizer, { [FUSED_APPLY]: adamApplyStep(moments, -learningRate) }) : optimizer;
 }
 
 const AdamwOptions = AdamOptions.extend({

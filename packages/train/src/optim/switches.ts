@@ -5,4 +5,6 @@
 export const optimSwitches = {
   /** On wasm (no gradient tape recording), Adam's moments and update in one kernel per parameter. */
   fusedAdam: true,
+  /** adam() with a constant learning rate: its moments, −lr scale and parameter step in one kernel per parameter tensor. */
+  fusedApply: true,
 };
