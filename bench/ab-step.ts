@@ -14,7 +14,8 @@
  * `--replay --switch replayUpdate` the optimizer step plain vs replayed.
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
- * `gemmFma`, the wasm matrix product's fused multiply-add); 'none' times the
+ * `gemmFma`, the wasm matrix product's fused multiply-add, and `sparseGemm`, its zero-skipping
+ * path); 'none' times the
  * same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,6 +25,7 @@ import { deqSwitches } from '../packages/deq/src/switches.js';
 import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { optimSwitches } from '../packages/train/src/optim/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
+import { sparseGemmSettings } from '../packages/core-layers/src/engine/fixes/wasm-sparse-gemm.js';
 import { build, type ConfigName } from './lib/configs.js';
 
 const args = process.argv.slice(2);
@@ -48,18 +50,26 @@ const engineSwitches = {
   set gemmFma(on: boolean) {
     wasmGemmOptions.multiplyAdd = on ? 'auto' : 'simd128';
   },
+  /** wasm matrix product: leave out the steps that add only zeros of a mostly-zero operand (MNIST's pixels). */
+  get sparseGemm(): boolean {
+    return sparseGemmSettings.enabled;
+  },
+  set sparseGemm(on: boolean) {
+    sparseGemmSettings.enabled = on;
+  },
 };
 /** `--switch replay`: replay the step's recorded kernels (computeGradients' `replay` option). */
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
+  if (switchName === 'sparseGemm') engineSwitches.sparseGemm = on;
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };
@@ -131,7 +141,7 @@ if (kernels) {
       return tf.scalar(0);
     });
     for (const k of info.kernels) {
-      const key = process.env.AB_SHAPES && k.name === 'BatchMatMul' ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+      const key = process.env.AB_SHAPES && (k.name === 'BatchMatMul' || process.env.AB_SHAPES === 'all') ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
       const c = counts.get(key) ?? { n: 0, ms: 0 };
       c.n++;
       c.ms += Number(await k.kernelTimeMs);

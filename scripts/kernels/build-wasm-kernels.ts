@@ -21,6 +21,8 @@ const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm.wat', import.meta.url),
   new URL('../../packages/core-layers/src/layers/normalize/group-norm.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm-fma.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-sparse-gemm.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-sparse-gemm-fma.wat', import.meta.url),
 ];
 
 const check = process.argv.includes('--check');

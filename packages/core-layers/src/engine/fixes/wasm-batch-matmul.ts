@@ -3,6 +3,7 @@ import { isWasmModuleBackend } from '../wasm-modules.js';
 import { broadcastBatchIndices } from './batch-indices.js';
 import { overrideKernel } from './registry.js';
 import { gemmOperand, operandOffset, wasmGemm } from './wasm-gemm.js';
+import { sparseGemm } from './wasm-sparse-gemm.js';
 import { BackendError } from '../../core/errors.js';
 
 /**
@@ -50,14 +51,15 @@ export function registerWasmBatchMatMul(): void {
         const bOperand = (entry: number) => gemmOperand(bBase + 4 * entry * bRows * bCols, bRows, bCols, transposeB);
         if (size(batchB) === 1 && !transposeA) {
           // one right operand for every entry of a: a's rows stacked are one tall product
-          wasmGemm(backend, cBase, gemmOperand(aBase, size(outBatch) * m, k, false), bOperand(0), size(outBatch) * m, k, n);
+          const aOperand = gemmOperand(aBase, size(outBatch) * m, k, false);
+          if (!sparseGemm(backend, cBase, aOperand, bOperand(0), size(outBatch) * m, k, n)) wasmGemm(backend, cBase, aOperand, bOperand(0), size(outBatch) * m, k, n);
           return out;
         }
         const indexA = broadcastBatchIndices(batchA, outBatch);
         const indexB = broadcastBatchIndices(batchB, outBatch);
         for (let i = 0; i < indexA.length; i++) {
           const aOperand = gemmOperand(aBase + 4 * indexA[i] * aRows * aCols, aRows, aCols, transposeA);
-          wasmGemm(backend, cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m, k, n);
+          if (!sparseGemm(backend, cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m, k, n)) wasmGemm(backend, cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m, k, n);
         }
         return out;
       };

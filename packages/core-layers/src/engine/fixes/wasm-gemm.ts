@@ -6,6 +6,7 @@ import { WASM_BASE64 as PLAIN_BASE64 } from './wasm-gemm-wasm.js';
 /** The product module's exports (wasm-gemm.wat); pointers are heap byte offsets. */
 export type GemmExports = {
   gemm(c: number, a: number, b: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, brs: number, bcs: number): void;
+  pack(pack: number, b: number, k: number, n: number, brs: number, bcs: number): void;
   conv(out: number, xp: number, filter: number, pack: number, batch: number, oh: number, ow: number, cin: number, cout: number, kh: number, kw: number): void;
   pad(dst: number, src: number, batch: number, h: number, w: number, c: number, top: number, bottom: number, left: number, right: number): void;
 };

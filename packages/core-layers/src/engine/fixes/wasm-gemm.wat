@@ -133,6 +133,12 @@
       (i32.add (local.get $pack) (i32.mul (i32.shl (local.get $k) (i32.const 5)) (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))))
   )
 
+  ;; B (k×n, element strides brs, bcs) into its panels at pack, as gemm does first (for
+  ;; wasm-sparse-gemm.wat's product, which reads the same panels).
+  (func (export "pack") (param $pack i32) (param $b i32) (param $k i32) (param $n i32) (param $brs i32) (param $bcs i32)
+    (call $packB (local.get $pack) (local.get $b) (local.get $k) (local.get $n) (i32.shl (local.get $brs) (i32.const 2)) (i32.shl (local.get $bcs) (i32.const 2)))
+  )
+
   ;; Stride-1, undilated NHWC convolution of the padded input xp [batch, oh + kh − 1, ow + kw − 1, cin]
   ;; with filter [kh, kw, cin, cout] into out [batch, oh, ow, cout]: for each output row, a product of
   ;; the ow × (kw·cin) input windows (row stride cin) with the filter, over the kh filter rows.
