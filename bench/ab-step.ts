@@ -14,8 +14,8 @@
  * `--replay --switch replayUpdate` the optimizer step plain vs replayed.
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
- * `gemmFma`, the wasm matrix product's fused multiply-add, and `sparseGemm`, its zero-skipping
- * path); 'none' times the
+ * `gemmFma`, the wasm matrix product's fused multiply-add, `sparseGemm`, its zero-skipping
+ * path, and `wasmBinary`, the SIMD Add/Sub/Multiply); 'none' times the
  * same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,6 +26,7 @@ import { solverSwitches } from '../packages/solvers/src/internal/switches.js';
 import { optimSwitches } from '../packages/train/src/optim/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { sparseGemmSettings } from '../packages/core-layers/src/engine/fixes/wasm-sparse-gemm.js';
+import { binaryKernelSettings } from '../packages/core-layers/src/engine/fixes/wasm-binary.js';
 import { build, type ConfigName } from './lib/configs.js';
 
 const args = process.argv.slice(2);
@@ -57,12 +58,19 @@ const engineSwitches = {
   set sparseGemm(on: boolean) {
     sparseGemmSettings.enabled = on;
   },
+  /** wasm Add/Sub/Multiply of equal shapes or a repeated row on DEQ.ts's SIMD kernel (off: the stock kernels). */
+  get wasmBinary(): boolean {
+    return binaryKernelSettings.enabled;
+  },
+  set wasmBinary(on: boolean) {
+    binaryKernelSettings.enabled = on;
+  },
 };
 /** `--switch replay`: replay the step's recorded kernels (computeGradients' `replay` option). */
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, wasmBinary: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
@@ -70,6 +78,7 @@ const setSwitch = (on: boolean): void => {
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
   if (switchName === 'sparseGemm') engineSwitches.sparseGemm = on;
+  if (switchName === 'wasmBinary') engineSwitches.wasmBinary = on;
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };

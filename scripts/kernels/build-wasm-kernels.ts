@@ -16,6 +16,7 @@ const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-tanh-grad.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-column-sum.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-binary.wat', import.meta.url),
   new URL('../../packages/solvers/src/internal/fused/kernels.wat', import.meta.url),
   new URL('../../packages/train/src/optim/adam.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm.wat', import.meta.url),

@@ -19,6 +19,7 @@ import { registerWasmMaxPool3D } from './wasm-max-pool3d.js';
 import { registerWasmUnsortedSegmentSum } from './wasm-segment-sum.js';
 import { registerWasmAvgPoolGrad } from './wasm-avg-pool-grad.js';
 import { registerWasmColumnSum } from './wasm-column-sum.js';
+import { registerWasmBinaryKernels } from './wasm-binary.js';
 import { registerWasmTanh } from './wasm-tanh.js';
 import { registerTanhGradient } from './tanh-grad.js';
 
@@ -56,6 +57,7 @@ export function registerEngineFixes(): void {
     registerWasmConv2D();
     registerWasmColumnSum();
     registerWasmAvgPoolGrad();
+    registerWasmBinaryKernels();
   }
   registerAvgPoolGradient();
   registerFusedBatchNormGradient();
