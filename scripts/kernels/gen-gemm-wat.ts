@@ -8,7 +8,7 @@
  *   npx tsx scripts/kernels/gen-gemm-wat.ts           # rewrite the two .wat files
  *   npx tsx scripts/kernels/gen-gemm-wat.ts --check   # fail if one is out of date
  */
-import { BLOCK_ROWS } from './gemm-shape.js';
+import { BLOCK_ROWS, blockStores } from './gemm-blocks.js';
 import { madd } from './madd.js';
 import { writeKernelVariants } from './generated-file.js';
 
@@ -60,22 +60,7 @@ function blockKernel(fma: boolean, rows: number, name: string): string {
   lines.push('      (local.set $pa0 (i32.add (local.get $pa0) (local.get $outer)))');
   lines.push('      (local.set $q (i32.sub (local.get $q) (i32.const 1)))');
   lines.push('      (br $blocks)))');
-  lines.push('    (if (i32.ge_u (local.get $cols) (i32.const 8))');
-  lines.push('      (then');
-  for (let r = 0; r < rows; r++) {
-    const dst = r === 0 ? '(local.get $c)' : `(i32.add (local.get $c) (i32.mul (local.get $rowBytes) (i32.const ${r})))`;
-    lines.push(`        (v128.store ${dst} (local.get $c${r}0))`);
-    lines.push(`        (v128.store offset=16 ${dst} (local.get $c${r}1))`);
-  }
-  lines.push('      )');
-  lines.push('      (else');
-  for (let r = 0; r < rows; r++) {
-    const dst = r === 0 ? '(local.get $c)' : `(i32.add (local.get $c) (i32.mul (local.get $rowBytes) (i32.const ${r})))`;
-    lines.push(`        (v128.store (local.get $tmp) (local.get $c${r}0))`);
-    lines.push(`        (v128.store offset=16 (local.get $tmp) (local.get $c${r}1))`);
-    lines.push(`        (call $copy ${dst} (local.get $tmp) (local.get $cols))`);
-  }
-  lines.push('      ))');
+  lines.push(...blockStores(rows, (dst) => `(call $copy ${dst} (local.get $tmp) (local.get $cols))`));
   lines.push('  )');
   return lines.join('\n');
 }

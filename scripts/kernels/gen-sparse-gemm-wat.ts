@@ -6,7 +6,7 @@
  *   npx tsx scripts/kernels/gen-sparse-gemm-wat.ts           # rewrite the two .wat files
  *   npx tsx scripts/kernels/gen-sparse-gemm-wat.ts --check   # fail if one is out of date
  */
-import { BLOCK_ROWS } from './gemm-shape.js';
+import { BLOCK_ROWS, blockStores } from './gemm-blocks.js';
 import { madd } from './madd.js';
 import { writeKernelVariants } from './generated-file.js';
 
@@ -49,21 +49,7 @@ function listedBlock(fma: boolean, rows: number, name: string): string {
   }
   lines.push('      (local.set $t (i32.add (local.get $t) (i32.const 4)))');
   lines.push('      (br $step)))');
-  const dst = (r: number) => (r === 0 ? '(local.get $c)' : `(i32.add (local.get $c) (i32.mul (local.get $rowBytes) (i32.const ${r})))`);
-  lines.push('    (if (i32.ge_u (local.get $cols) (i32.const 8))');
-  lines.push('      (then');
-  for (let r = 0; r < rows; r++) {
-    lines.push(`        (v128.store ${dst(r)} (local.get $c${r}0))`);
-    lines.push(`        (v128.store offset=16 ${dst(r)} (local.get $c${r}1))`);
-  }
-  lines.push('      )');
-  lines.push('      (else');
-  for (let r = 0; r < rows; r++) {
-    lines.push(`        (v128.store (local.get $tmp) (local.get $c${r}0))`);
-    lines.push(`        (v128.store offset=16 (local.get $tmp) (local.get $c${r}1))`);
-    lines.push(`        (memory.copy ${dst(r)} (local.get $tmp) (i32.shl (local.get $cols) (i32.const 2)))`);
-  }
-  lines.push('      ))');
+  lines.push(...blockStores(rows, (dst) => `(memory.copy ${dst} (local.get $tmp) (i32.shl (local.get $cols) (i32.const 2)))`));
   lines.push('  )');
   return lines.join('\n');
 }

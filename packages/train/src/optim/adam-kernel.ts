@@ -10,10 +10,8 @@ import { WASM_BASE64 } from './adam-wasm.js';
 const ADAM = 'DeqtsAdamUpdate';
 const ADAM_APPLY = 'DeqtsAdamApply';
 
-type AdamKernel = {
-  adam(g: number, m: number, v: number, om: number, ov: number, ou: number, n: number, ...scalars: number[]): void;
-  adam_apply(g: number, m: number, v: number, p: number, om: number, ov: number, op: number, n: number, ...scalars: number[]): void;
-};
+/** adam.wat: out = the update, or with apply = 1 the parameters p + update·s (p unused otherwise). */
+type AdamKernel = { adam(g: number, m: number, v: number, p: number, om: number, ov: number, out: number, n: number, ...scalars: number[]): void };
 
 /** Adam's constants: the decays and the epsilons. */
 export type AdamScalars = { b1: number; b2: number; eps: number; epsRoot: number };
@@ -52,7 +50,7 @@ export function fusedAdamUpdate(g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, count:
   registerWasmKernel(ADAM, (backend, inputs, attrs) => {
     const { outs, ptrs, n } = pointers(backend, inputs.g, [inputs.g, inputs.m, inputs.v]);
     const [pg, pm, pv, om, ov, ou] = ptrs;
-    wasmModuleExports<AdamKernel>(WASM_BASE64, backend).adam(pg, pm, pv, om, ov, ou, n, ...kernelScalars(backend, inputs, attrs as unknown as AdamScalars));
+    wasmModuleExports<AdamKernel>(WASM_BASE64, backend).adam(pg, pm, pv, 0, om, ov, ou, n, ...kernelScalars(backend, inputs, attrs as unknown as AdamScalars), 1, 0);
     return outs;
   });
   return tf.engine().runKernel(ADAM, { g, m, v, count }, s as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -75,7 +73,7 @@ export function fusedAdamApply(
     const a = attrs as unknown as AdamScalars & { scale: number };
     const { outs, ptrs, n } = pointers(backend, inputs.g, [inputs.g, inputs.m, inputs.v, inputs.p]);
     const [pg, pm, pv, pp, om, ov, op] = ptrs;
-    wasmModuleExports<AdamKernel>(WASM_BASE64, backend).adam_apply(pg, pm, pv, pp, om, ov, op, n, ...kernelScalars(backend, inputs, a), a.scale);
+    wasmModuleExports<AdamKernel>(WASM_BASE64, backend).adam(pg, pm, pv, pp, om, ov, op, n, ...kernelScalars(backend, inputs, a), a.scale, 1);
     return outs;
   });
   return tf.engine().runKernel(ADAM_APPLY, { g, m, v, p, count }, s as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];

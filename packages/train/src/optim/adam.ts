@@ -14,6 +14,9 @@ class FusedLeaf {
   constructor(readonly outputs: [tf.Tensor, tf.Tensor, tf.Tensor]) {}
 }
 
+/** Output `i` of each fused leaf of `fused`; its other leaves as they are. */
+const pickOutput = (fused: unknown, i: number): Tree => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
+
 /** State of {@link scaleByAdam}: the update count and the first and second moment estimates. */
 export type AdamState = {
   /**
@@ -70,8 +73,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
           // kernel reads the count and computes the bias corrections itself (adam-kernel.ts).
           const scalars = { b1, b2, eps, epsRoot };
           const fused = mapTensorLeaves((g, m, v) => new FusedLeaf(fusedAdamUpdate(g, m as tf.Tensor, v as tf.Tensor, done, scalars)), updates, state.mu, state.nu);
-          const pick = (i: number) => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
-          return [pick(2) as typeof updates, { count, mu: pick(0) as Tree<tf.Tensor | null>, nu: pick(1) as Tree<tf.Tensor | null> }] as const;
+          return [pickOutput(fused, 2) as typeof updates, { count, mu: pickOutput(fused, 0) as Tree<tf.Tensor | null>, nu: pickOutput(fused, 1) as Tree<tf.Tensor | null> }] as const;
         }
         // Bias corrections computed in float64 on the host (one read of the count), applied as float32 factors.
         const { correction1, correction2 } = biasCorrections(b1, b2, done.dataSync()[0] + 1);
@@ -109,17 +111,17 @@ export function adamApplyStep(scalars: AdamScalars, factor: number): FusedApply 
     const state = optState[0] as AdamState;
     if (!isTensor(state?.count) || !allFloat32(ps) || !allFloat32(grads) || !allFloat32(state.mu) || !allFloat32(state.nu)) return null;
     const done = state.count;
+    const constants = { ...scalars, scale: factor };
     return tidyTree(() => {
       const fused = mapTensorLeaves(
-        (g, m, v, p) => new FusedLeaf(fusedAdamApply(g, m as tf.Tensor, v as tf.Tensor, p as tf.Tensor, done, { ...scalars, scale: factor })),
+        (g, m, v, p) => new FusedLeaf(fusedAdamApply(g, m as tf.Tensor, v as tf.Tensor, p as tf.Tensor, done, constants)),
         grads,
         state.mu,
         state.nu,
         ps,
       );
-      const pick = (i: number) => treeMap((leaf: unknown) => (leaf instanceof FusedLeaf ? leaf.outputs[i] : leaf), fused as Tree);
       const newPs = mapTensorLeaves((p, leaf) => (leaf instanceof FusedLeaf ? leaf.outputs[2] : p), ps, fused);
-      const adamState: AdamState = { count: tf.add(done, tf.scalar(1, 'int32')), mu: pick(0) as Tree<tf.Tensor | null>, nu: pick(1) as Tree<tf.Tensor | null> };
+      const adamState: AdamState = { count: tf.add(done, tf.scalar(1, 'int32')), mu: pickOutput(fused, 0) as Tree<tf.Tensor | null>, nu: pickOutput(fused, 1) as Tree<tf.Tensor | null> };
       return { ps: newPs, optState: [adamState, optState[1]] };
     });
   };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Chain, Dense, initBackend, setup, treeDispose, treeMap, treeTensors, Xoshiro, type Tree } from '@deqts/core-layers';
-import { adam, applyGradients, constantSchedule, TrainState, type AdamState, type OptState } from '@deqts/train';
+import { adam, applyGradients, constantSchedule, TrainState, updateReplayReport, type AdamState, type OptState } from '@deqts/train';
 import { optimSwitches } from '../../src/optim/switches.js';
 
 // adam() with a constant learning rate carries a fused parameter step (one wasm kernel per
@@ -42,7 +42,7 @@ async function train(fused: boolean, opts: { steps?: number; legacyCount?: boole
       treeDispose(grads);
     }
     const [adamState] = ts.optState as [AdamState, OptState];
-    const out = { ps: bits(ts.ps), moments: bits([adamState.mu, adamState.nu]), count: (adamState.count as tf.Tensor).dataSync()[0], kernels };
+    const out = { ps: bits(ts.ps), moments: bits([adamState.mu, adamState.nu]), count: (adamState.count as tf.Tensor).dataSync()[0], kernels, replays: updateReplayReport(ts.optimizer)?.replays ?? 0 };
     treeDispose([ts.ps, ts.optState, ts.st]);
     return out;
   } finally {
@@ -73,6 +73,8 @@ describe('adam fused parameter step [wasm]', () => {
     const replayed = await train(true, { steps: 5, replay: true });
     expect(replayed.ps).toEqual(plain.ps);
     expect(replayed.moments).toEqual(plain.moments);
+    // the replayed run did replay (else this compared the plain path with itself)
+    expect(replayed.replays).toBeGreaterThan(0);
   });
 
   it('declines a plain-number count (older checkpoints), whose step then runs unfused', async () => {
@@ -80,6 +82,8 @@ describe('adam fused parameter step [wasm]', () => {
     const fused = await train(true, { legacyCount: true, steps: 4 });
     expect(fused.ps).toEqual(plain.ps);
     expect(fused.count).toBe(4);
+    // the first step declined; by the last the count is a tensor and the fused step runs
+    expect(fused.kernels).toContain('DeqtsAdamApply');
   });
 
   it('is not carried by adam with a learning-rate schedule', () => {

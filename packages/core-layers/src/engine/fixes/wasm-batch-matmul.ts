@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isWasmModuleBackend } from '../wasm-modules.js';
 import { broadcastBatchIndices } from './batch-indices.js';
 import { overrideKernel } from './registry.js';
-import { gemmOperand, operandOffset, wasmGemm } from './wasm-gemm.js';
+import { gemmOperand, operandOffset, wasmGemm, type GemmOperand } from './wasm-gemm.js';
 import { sparseGemm } from './wasm-sparse-gemm.js';
 import { BackendError } from '../../core/errors.js';
 
@@ -49,17 +49,18 @@ export function registerWasmBatchMatMul(): void {
         const bBase = operandOffset(backend, b);
         const cBase = operandOffset(backend, out);
         const bOperand = (entry: number) => gemmOperand(bBase + 4 * entry * bRows * bCols, bRows, bCols, transposeB);
+        // the zero-skipping product when an operand is mostly zeros, else the dense kernel
+        const product = (c: number, aOp: GemmOperand, bOp: GemmOperand, rows: number) => sparseGemm(backend, c, aOp, bOp, rows, k, n) || wasmGemm(backend, c, aOp, bOp, rows, k, n);
         if (size(batchB) === 1 && !transposeA) {
           // one right operand for every entry of a: a's rows stacked are one tall product
-          const aOperand = gemmOperand(aBase, size(outBatch) * m, k, false);
-          if (!sparseGemm(backend, cBase, aOperand, bOperand(0), size(outBatch) * m, k, n)) wasmGemm(backend, cBase, aOperand, bOperand(0), size(outBatch) * m, k, n);
+          product(cBase, gemmOperand(aBase, size(outBatch) * m, k, false), bOperand(0), size(outBatch) * m);
           return out;
         }
         const indexA = broadcastBatchIndices(batchA, outBatch);
         const indexB = broadcastBatchIndices(batchB, outBatch);
         for (let i = 0; i < indexA.length; i++) {
           const aOperand = gemmOperand(aBase + 4 * indexA[i] * aRows * aCols, aRows, aCols, transposeA);
-          if (!sparseGemm(backend, cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m, k, n)) wasmGemm(backend, cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m, k, n);
+          product(cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m);
         }
         return out;
       };

@@ -37,6 +37,9 @@ export function registerWasmBinaryKernels(): void {
   }
 }
 
+/** The number of values of a shape. */
+const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+
 /**
  * True when `tail` repeats along `shape`'s leading axes with a result shaped like `shape`: no more
  * dimensions, and its dimensions after any leading 1s are `shape`'s trailing ones.
@@ -56,7 +59,6 @@ function repeatsAlong(shape: readonly number[], tail: readonly number[]): boolea
  */
 export function binaryWasm(backend: WasmModuleBackend, name: BinaryKernel, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
   let [x, y] = [a, b];
   if (!repeatsAlong(x.shape, y.shape)) {
     if (name === 'Sub' || !repeatsAlong(y.shape, x.shape)) return null;

@@ -12,7 +12,7 @@ type SparseExports = {
   listedGemm(c: number, a: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, lists: number, starts: number, byRows: number, tmp: number): void;
 };
 
-/** Rows of the product kernel's register block (scripts/kernels/gemm-shape.ts). */
+/** Rows of the product kernel's register block (scripts/kernels/gemm-blocks.ts). */
 const BLOCK_ROWS = 4;
 
 /**
@@ -37,6 +37,7 @@ export const sparseGemmSettings = { enabled: true, minElements: 32768, samples: 
 export function sparseGemm(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, m: number, k: number, n: number): boolean {
   const { enabled, minElements } = sparseGemmSettings;
   if (!enabled || m === 0 || n === 0 || k === 0) return false;
+  if (m * k < minElements && k * n < minElements) return false; // most products: no heap view, no sampling
   const heap = new Float32Array(backend.wasm.asm.memory.buffer);
   const sparseA = m * k >= minElements && mostlyZeros(heap, a, m, k);
   if (!sparseA && !(k * n >= minElements && mostlyZeros(heap, b, k, n))) return false;
