@@ -15,8 +15,8 @@
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
  * `gemmFma`, the wasm matrix product's fused multiply-add, `sparseGemm`, its zero-skipping
- * path, and `wasmBinary`, the SIMD Add/Sub/Multiply); 'none' times the
- * same code twice (noise floor).
+ * path, `zeroOperands`, that path for all-zero small operands, and `wasmBinary`, the SIMD
+ * Add/Sub/Multiply); 'none' times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, wasmGemmOptions, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
@@ -58,6 +58,13 @@ const engineSwitches = {
   set sparseGemm(on: boolean) {
     sparseGemmSettings.enabled = on;
   },
+  /** wasm matrix product: skip every step of a product with an all-zero smaller operand (z₀ = 0). */
+  get zeroOperands(): boolean {
+    return sparseGemmSettings.zeroOperands;
+  },
+  set zeroOperands(on: boolean) {
+    sparseGemmSettings.zeroOperands = on;
+  },
   /** wasm Add/Sub/Multiply of equal shapes or a repeated row on DEQ.ts's SIMD kernel (off: the stock kernels). */
   get wasmBinary(): boolean {
     return binaryKernelSettings.enabled;
@@ -70,7 +77,7 @@ const engineSwitches = {
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, wasmBinary: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, wasmBinary: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
@@ -79,6 +86,7 @@ const setSwitch = (on: boolean): void => {
   if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
   if (switchName === 'sparseGemm') engineSwitches.sparseGemm = on;
   if (switchName === 'wasmBinary') engineSwitches.wasmBinary = on;
+  if (switchName === 'zeroOperands') engineSwitches.zeroOperands = on;
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };

@@ -128,6 +128,43 @@ describe('zero-skipping matrix product [wasm]', () => {
     tf.dispose([a, b, sa]);
   });
 
+  it('skips every step of a product with an all-zero operand below minElements (a DEQ\'s z₀ = 0), A or B side, same bits', () => {
+    const rng = new Xoshiro(10);
+    for (const [m, k, n] of [[128, 128, 128], [37, 150, 21]] as const) {
+      for (const zeroSide of ['a', 'b'] as const) {
+        for (const transpose of [false, true]) {
+          const label = `${m}×${k}×${n} zero ${zeroSide} transposed ${transpose}`;
+          const aShape: [number, number] = transpose ? [k, m] : [m, k];
+          const bShape: [number, number] = transpose ? [n, k] : [k, n];
+          const a = zeroSide === 'a' ? sparseMatrix(rng, ...aShape, 1) : sparseMatrix(rng, ...aShape, 0);
+          const b = zeroSide === 'b' ? sparseMatrix(rng, ...bShape, 1) : sparseMatrix(rng, ...bShape, 0);
+          expect(m * k < sparseGemmSettings.minElements && k * n < sparseGemmSettings.minElements, label).toBe(true);
+          const dense = product(a, b, transpose, transpose, false);
+          const { taken, c } = direct(a, b, transpose, transpose);
+          expect(taken, label).toBe(true);
+          expect(bits(c), label).toEqual(bits(dense));
+          sparseGemmSettings.zeroOperands = false;
+          expect(direct(a, b, transpose, transpose).taken, `${label}, zeroOperands off`).toBe(false);
+          sparseGemmSettings.zeroOperands = true;
+          tf.dispose([a, b]);
+        }
+      }
+    }
+    // a small operand that is not all zeros, or a non-finite other operand, is left to the dense kernel
+    const zeros = tf.zeros([64, 64]) as tf.Tensor2D;
+    const dense = sparseMatrix(rng, 64, 64, 0);
+    const mostly = sparseMatrix(rng, 64, 64, 0.9);
+    expect(direct(dense, zeros, false, false).taken).toBe(true);
+    expect(direct(mostly, dense, false, false).taken).toBe(false);
+    expect(direct(dense, mostly, false, false).taken).toBe(false);
+    const values = dense.dataSync().slice();
+    values[100] = NaN;
+    const withNaN = tf.tensor2d(values, [64, 64]);
+    expect(direct(zeros, withNaN, false, false).taken).toBe(false);
+    expect(product(zeros, withNaN, false, false, true).some(Number.isNaN)).toBe(true);
+    tf.dispose([zeros, dense, mostly, withNaN]);
+  });
+
   it('leaves no tensor or heap block behind', () => {
     sparseGemmSettings.minElements = 64;
     const rng = new Xoshiro(9);

@@ -18,10 +18,12 @@ const BLOCK_ROWS = 4;
 /**
  * When the zero-skipping product is tried (internal; bench/ab-step.ts flips `enabled` to time both
  * paths, tests lower `minElements`): an operand of at least `minElements` values whose sample of
- * `samples` values is at least `minZeroFraction` zeros, and whose listed steps are then at most
- * `maxSteps` of the dense kernel's.
+ * `samples` values is at least `minZeroFraction` zeros, or a smaller one whose sample is all zeros
+ * (a DEQ's first step from z₀ = 0: the product of W with a zero state, forward and for dW); the
+ * listed steps must then be at most `maxSteps` of the dense kernel's. `zeroOperands: false` leaves
+ * the smaller operands to the dense kernel.
  */
-export const sparseGemmSettings = { enabled: true, minElements: 32768, samples: 256, minZeroFraction: 0.6, maxSteps: 0.6 };
+export const sparseGemmSettings = { enabled: true, zeroOperands: true, minElements: 32768, samples: 256, minZeroFraction: 0.6, maxSteps: 0.6 };
 
 /**
  * C = A · B (C m×n row-major at byte offset `c`) by the dense kernel's blocks, leaving out the steps
@@ -35,12 +37,14 @@ export const sparseGemmSettings = { enabled: true, minElements: 32768, samples: 
  * the dense kernel.
  */
 export function sparseGemm(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, m: number, k: number, n: number): boolean {
-  const { enabled, minElements } = sparseGemmSettings;
+  const { enabled, zeroOperands, minElements } = sparseGemmSettings;
   if (!enabled || m === 0 || n === 0 || k === 0) return false;
-  if (m * k < minElements && k * n < minElements) return false; // most products: no heap view, no sampling
-  const heap = new Float32Array(backend.wasm.asm.memory.buffer);
-  const sparseA = m * k >= minElements && mostlyZeros(heap, a, m, k);
-  if (!sparseA && !(k * n >= minElements && mostlyZeros(heap, b, k, n))) return false;
+  const largeA = m * k >= minElements;
+  const largeB = k * n >= minElements;
+  if (!zeroOperands && !largeA && !largeB) return false;
+  const heap = heapView(backend);
+  const sparseA = (largeA || zeroOperands) && mostlyZeros(heap, a, m, k, largeA);
+  if (!sparseA && !((largeB || zeroOperands) && mostlyZeros(heap, b, k, n, largeB))) return false;
   const fma = wasmGemmOptions.multiplyAdd === 'auto' && relaxedSimdSupported();
   const kernels = wasmModuleExports<SparseExports>(fma ? FMA_BASE64 : PLAIN_BASE64, backend);
   const panels = Math.ceil(n / 8);
@@ -65,17 +69,32 @@ export function sparseGemm(backend: WasmModuleBackend, c: number, a: GemmOperand
   }
 }
 
-/** Whether a sample of the rows×cols operand, spread over rows and columns, is mostly zeros. */
-function mostlyZeros(heap: Float32Array, x: GemmOperand, rows: number, cols: number): boolean {
+let heapCache: Float32Array = new Float32Array(0);
+
+/** A float view of the backend's memory, made again only when the memory has grown. */
+function heapView(backend: WasmModuleBackend): Float32Array {
+  const buffer = backend.wasm.asm.memory.buffer;
+  if (heapCache.buffer !== buffer) heapCache = new Float32Array(buffer);
+  return heapCache;
+}
+
+/**
+ * Whether a sample of the rows×cols operand, spread over rows and columns, is mostly zeros
+ * (`large`: at least `minZeroFraction` of it) or, for a smaller operand, all zeros (stopping at
+ * the first nonzero, so a dense small operand costs a read or two).
+ */
+function mostlyZeros(heap: Float32Array, x: GemmOperand, rows: number, cols: number, large: boolean): boolean {
   const { samples, minZeroFraction } = sparseGemmSettings;
   const total = rows * cols;
   const base = x.offset >> 2;
+  const needed = large ? minZeroFraction * samples : samples;
   let zeros = 0;
   for (let s = 0; s < samples; s++) {
     // the golden-ratio sequence (an even spacing can fall on one column of every row: MNIST's blank border)
     const e = Math.floor(((s * 0.6180339887498949) % 1) * total);
     const i = Math.floor(e / cols);
     if (heap[base + i * x.rowStride + (e - i * cols) * x.colStride] === 0) zeros++;
+    else if (samples - (s + 1 - zeros) < needed) return false; // too few samples left to qualify
   }
-  return zeros >= minZeroFraction * samples;
+  return zeros >= needed;
 }
