@@ -16,6 +16,7 @@ export * from './core/summary.js';
 export * from './core/memory.js';
 export * from './engine/backend.js';
 export * from './engine/wasm-modules.js';
+export * from './engine/filled-tensor.js';
 export * from './engine/replay/replayable.js';
 export { enableRelaxedSimd, relaxedSimdSupported, wasmGemmOptions } from './engine/fixes/wasm-gemm.js';
 export * from './init/initializers.js';

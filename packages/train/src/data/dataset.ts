@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { OptionError, Xoshiro, parseOptions } from '@deqts/core-layers';
+import { filledTensor, OptionError, Xoshiro, parseOptions } from '@deqts/core-layers';
 import { DataError } from '../errors.js';
 
 /**
@@ -95,16 +95,14 @@ export function batches(dataset: Dataset, options: BatchesOptions): BatchIterabl
     const start = b * batchSize;
     const n = Math.min(batchSize, dataset.size - start);
     const indices = new Int32Array(n);
-    const xs = new Float32Array(n * sampleSize);
-    const ys = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const index = order ? order[start + i] : start + i;
-      indices[i] = index;
-      xs.set(dataset.x.subarray(index * sampleSize, (index + 1) * sampleSize), i * sampleSize);
-      ys[i] = dataset.y[index];
-    }
-    const x = tf.tensor(xs, [n, ...dataset.sampleShape], 'float32');
-    const y = tf.tensor1d(ys, 'int32');
+    for (let i = 0; i < n; i++) indices[i] = order ? order[start + i] : start + i;
+    // the samples are gathered straight into the tensors (on wasm, into the engine's memory)
+    const x = filledTensor([n, ...dataset.sampleShape], 'float32', (xs) => {
+      for (let i = 0; i < n; i++) xs.set(dataset.x.subarray(indices[i] * sampleSize, (indices[i] + 1) * sampleSize), i * sampleSize);
+    });
+    const y = filledTensor([n], 'int32', (ys) => {
+      for (let i = 0; i < n; i++) ys[i] = dataset.y[indices[i]];
+    }) as tf.Tensor1D;
     return {
       x,
       y,

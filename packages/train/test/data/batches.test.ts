@@ -36,6 +36,7 @@ function epochOrder(options: Parameters<typeof batches>[1]): number[][] {
 
 it('in order: every sample once, last batch smaller unless dropLast', () => {
   expect(epochOrder({ batchSize: 4 })).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  expect(epochOrder({ batchSize: 4, shuffle: true, rng: new Xoshiro(3) }).flat().length).toBe(10);
   expect(epochOrder({ batchSize: 4, dropLast: true })).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
   expect(batches(dataset, { batchSize: 3 }).length).toBe(4);
 });
@@ -53,6 +54,18 @@ it('shuffling is seeded: same seed same order, every sample covered, epochs diff
   expect(epochOrder({ batchSize: 4, shuffle: true, rng: new Xoshiro(124) })).not.toEqual(epoch1);
   expect(() => batches(dataset, { batchSize: 4, shuffle: true })).toThrow(/needs an 'rng'/);
   expect(() => batches(dataset, { batchSize: 0 })).toThrow(/batchSize/);
+});
+
+it('on wasm (samples gathered straight into the engine\'s memory) a batch holds the same values, and nothing is left behind', async () => {
+  await initBackend('wasm');
+  try {
+    const blocks = (): number => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const before = [tf.memory().numTensors, blocks()];
+    expect(epochOrder({ batchSize: 4, shuffle: true, rng: new Xoshiro(9) }).flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([tf.memory().numTensors, blocks()]).toEqual(before);
+  } finally {
+    await initBackend('cpu');
+  }
 });
 
 it('autoDispose frees each batch when the loop advances or breaks; batches build only their own tensors', () => {
