@@ -16,12 +16,6 @@
 (module
   (import "env" "memory" (memory 0))
 
-  ;; Appends p at byte t of lists when keep is 1; returns the next free byte (branch-free).
-  (func $append (param $lists i32) (param $t i32) (param $p i32) (param $keep i32) (result i32)
-    (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p))
-    (i32.add (local.get $t) (i32.shl (local.get $keep) (i32.const 2)))
-  )
-
   ;; Per block of 4 rows of A (m×k, element strides ars, acs; the last block may be shorter),
   ;; the p where one of its rows is nonzero (or NaN). Returns the lists' total length.
   (func (export "rowLists") (param $a i32) (param $m i32) (param $k i32) (param $ars i32) (param $acs i32) (param $lists i32) (param $starts i32) (result i32)
@@ -50,10 +44,10 @@
             (local.set $mask (i32x4.bitmask (local.get $any)))
             (if (local.get $mask)
               (then
-                (local.set $t (call $append (local.get $lists) (local.get $t) (local.get $p) (i32.and (local.get $mask) (i32.const 1))))
-                (local.set $t (call $append (local.get $lists) (local.get $t) (i32.add (local.get $p) (i32.const 1)) (i32.and (i32.shr_u (local.get $mask) (i32.const 1)) (i32.const 1))))
-                (local.set $t (call $append (local.get $lists) (local.get $t) (i32.add (local.get $p) (i32.const 2)) (i32.and (i32.shr_u (local.get $mask) (i32.const 2)) (i32.const 1))))
-                (local.set $t (call $append (local.get $lists) (local.get $t) (i32.add (local.get $p) (i32.const 3)) (i32.shr_u (local.get $mask) (i32.const 3))))))
+                (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (local.get $mask) (i32.const 1)) (i32.const 2))))
+                (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 1))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 1)) (i32.const 1)) (i32.const 2))))
+                (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 2))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 2)) (i32.const 1)) (i32.const 2))))
+                (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 3))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.shr_u (local.get $mask) (i32.const 3)) (i32.const 2))))))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
             (br $quad)))))
       (block $stepsDone (loop $step
@@ -67,7 +61,7 @@
           (local.set $pa (i32.add (local.get $pa) (local.get $ars)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $row)))
-        (local.set $t (call $append (local.get $lists) (local.get $t) (local.get $p) (local.get $keep)))
+        (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (local.get $keep) (i32.const 2))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $step)))
       (local.set $u (i32.add (local.get $u) (i32.const 1)))
@@ -88,8 +82,7 @@
       (local.set $p (i32.const 0))
       (block $stepsDone (loop $step
         (br_if $stepsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $t (call $append (local.get $lists) (local.get $t) (local.get $p)
-          (v128.any_true (v128.or (f32x4.ne (v128.load (local.get $pb)) (local.get $zero)) (f32x4.ne (v128.load offset=16 (local.get $pb)) (local.get $zero))))))
+        (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (v128.any_true (v128.or (f32x4.ne (v128.load (local.get $pb)) (local.get $zero)) (f32x4.ne (v128.load offset=16 (local.get $pb)) (local.get $zero)))) (i32.const 2))))
         (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $step)))
