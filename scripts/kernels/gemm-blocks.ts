@@ -4,6 +4,12 @@
 export const BLOCK_ROWS = 4;
 
 /**
+ * Rows per step list of the zero-skipping product's mostly-zero A (its blocks are this many rows ×
+ * 16 columns): MNIST pixels keep 29 % of the steps over unions of 2 rows, 39 % over 4.
+ */
+export const A_LIST_ROWS = 2;
+
+/**
  * WebAssembly text storing a block's `rows` accumulator pairs ($c{r}0, $c{r}1) to C at $c (row
  * stride $rowBytes): both vectors when the panel is full ($cols ≥ 8), else through $tmp, with
  * `copy(dst)` moving the first $cols floats of $tmp to dst.

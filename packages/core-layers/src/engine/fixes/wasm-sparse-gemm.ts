@@ -9,11 +9,12 @@ type SparseExports = {
   panelLists(pack: number, k: number, panels: number, lists: number, starts: number): number;
   finite(p: number, count: number): number;
   finiteStrided(a: number, m: number, k: number, ars: number, acs: number): number;
-  listedGemm(c: number, a: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, lists: number, starts: number, byRows: number, tmp: number): void;
+  listedRows(c: number, a: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, lists: number, starts: number, tmp: number): void;
+  listedPanels(c: number, a: number, pack: number, m: number, k: number, n: number, ars: number, acs: number, lists: number, starts: number, tmp: number): void;
 };
 
-/** Rows of the product kernel's register block (scripts/kernels/gemm-blocks.ts). */
-const BLOCK_ROWS = 4;
+/** Rows per step list of a mostly-zero A (A_LIST_ROWS in scripts/kernels/gemm-blocks.ts). */
+const A_LIST_ROWS = 2;
 
 /**
  * When the zero-skipping product is tried (internal; bench/ab-step.ts flips `enabled` to time both
@@ -48,7 +49,7 @@ export function sparseGemm(backend: WasmModuleBackend, c: number, a: GemmOperand
   const fma = wasmGemmOptions.multiplyAdd === 'auto' && relaxedSimdSupported();
   const kernels = wasmModuleExports<SparseExports>(fma ? FMA_BASE64 : PLAIN_BASE64, backend);
   const panels = Math.ceil(n / 8);
-  const units = sparseA ? Math.ceil(m / BLOCK_ROWS) : panels;
+  const units = sparseA ? Math.ceil(m / A_LIST_ROWS) : panels;
   const panelFloats = packedFloats(k, n) - 8;
   // one scratch block: B's panels, 8 floats for partial stores, the units' list starts and the lists
   const scratch = backend.makeOutput([panelFloats + 8 + units + 1 + units * k], 'float32');
@@ -62,7 +63,7 @@ export function sparseGemm(backend: WasmModuleBackend, c: number, a: GemmOperand
     if (otherFinite !== 1) return false;
     const steps = sparseA ? kernels.rowLists(a.offset, m, k, a.rowStride, a.colStride, lists, starts) : kernels.panelLists(pack, k, panels, lists, starts);
     if (steps > sparseGemmSettings.maxSteps * units * k) return false;
-    kernels.listedGemm(c, a.offset, pack, m, k, n, a.rowStride, a.colStride, lists, starts, sparseA ? 1 : 0, tmp);
+    (sparseA ? kernels.listedRows : kernels.listedPanels)(c, a.offset, pack, m, k, n, a.rowStride, a.colStride, lists, starts, tmp);
     return true;
   } finally {
     backend.disposeData(scratch.dataId);
