@@ -15,8 +15,9 @@
  * `--switch name` flips one of the internal performance switches (packages/deq/src/switches.ts,
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
  * `gemmFma`, the wasm matrix product's fused multiply-add, `sparseGemm`, its zero-skipping
- * path, `zeroOperands`, that path for all-zero small operands, and `wasmBinary`, the SIMD
- * Add/Sub/Multiply); 'none' times the same code twice (noise floor).
+ * path, `zeroOperands`, that path for all-zero small operands, `replayFreeEarly`, replayed
+ * outputs freed after their last reader, and `wasmBinary`, the SIMD Add/Sub/Multiply); 'none'
+ * times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setup, wasmGemmOptions, trainmode, treeDispose, updateState, Xoshiro, type AnyLayer, type Params, type States } from '@deqts/core-layers';
@@ -27,6 +28,7 @@ import { optimSwitches } from '../packages/train/src/optim/switches.js';
 import { observeAdjoint } from '../packages/deq/src/adjoint.js';
 import { sparseGemmSettings } from '../packages/core-layers/src/engine/fixes/wasm-sparse-gemm.js';
 import { binaryKernelSettings } from '../packages/core-layers/src/engine/fixes/wasm-binary.js';
+import { replaySettings } from '../packages/core-layers/src/engine/replay/replay-program.js';
 import { build, type ConfigName } from './lib/configs.js';
 
 const args = process.argv.slice(2);
@@ -65,6 +67,13 @@ const engineSwitches = {
   set zeroOperands(on: boolean) {
     sparseGemmSettings.zeroOperands = on;
   },
+  /** replayed programs free each kernel output after its last reader (off: after the whole program). */
+  get replayFreeEarly(): boolean {
+    return replaySettings.freeEarly;
+  },
+  set replayFreeEarly(on: boolean) {
+    replaySettings.freeEarly = on;
+  },
   /** wasm Add/Sub/Multiply of equal shapes or a repeated row on DEQ.ts's SIMD kernel (off: the stock kernels). */
   get wasmBinary(): boolean {
     return binaryKernelSettings.enabled;
@@ -77,7 +86,7 @@ const engineSwitches = {
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, wasmBinary: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, replayFreeEarly: true, wasmBinary: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
@@ -87,6 +96,7 @@ const setSwitch = (on: boolean): void => {
   if (switchName === 'sparseGemm') engineSwitches.sparseGemm = on;
   if (switchName === 'wasmBinary') engineSwitches.wasmBinary = on;
   if (switchName === 'zeroOperands') engineSwitches.zeroOperands = on;
+  if (switchName === 'replayFreeEarly') engineSwitches.replayFreeEarly = on;
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };

@@ -2,6 +2,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { OptionError, replayable } from '@deqts/core-layers';
 import { describeBackends, expectNoLeak } from '../../../../test/utils/index.js';
+import { replaySettings } from '../../src/engine/replay/replay-program.js';
+
+/** A kernel that passes its input through and records how many data blocks the backend holds. */
+const liveBlocksSeen: number[] = [];
+for (const backendName of ['cpu', 'wasm']) {
+  tf.registerKernel({
+    kernelName: 'DeqtsTestLiveBlocks',
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const b = backend as unknown as { numDataIds(): number; incRef(id: tf.DataId): void };
+      liveBlocksSeen.push(b.numDataIds());
+      b.incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+}
+const liveBlocks = (x: tf.Tensor): tf.Tensor => tf.engine().runKernel('DeqtsTestLiveBlocks', { x }) as tf.Tensor;
 
 const backendBlocks = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
 const bits = (t: tf.Tensor) => Array.from(new Uint32Array(new Float32Array(t.dataSync()).buffer));
@@ -51,6 +69,48 @@ describeBackends('replayable (trace once, replay the kernels)', () => {
     f.dispose(); // frees the program's constants
     expect(backendBlocks()).toBeLessThan(blocks);
     tf.dispose([w, b, x]);
+  });
+
+  it('frees each intermediate after its last reader, keeping what the call returns (also as a view)', () => {
+    // 24 elementwise kernels; the 3rd result is returned, the 5th returned as a reshaped view
+    const chain = (x: tf.Tensor) =>
+      tf.tidy(() => {
+        let y = x;
+        const kept: tf.Tensor[] = [];
+        for (let i = 0; i < 24; i++) {
+          y = i % 2 === 0 ? tf.sin(y) : tf.mul(y, 0.9);
+          if (i === 2) kept.push(y);
+          if (i === 4) kept.push(tf.reshape(y, [-1]));
+        }
+        return { last: liveBlocks(y), third: kept[0], fifthFlat: kept[1] };
+      });
+    const x = tf.randomNormal([64, 8], 0, 1, 'float32', 3);
+    const expected = chain(x);
+    const seenAt = (freeEarly: boolean): number => {
+      replaySettings.freeEarly = freeEarly;
+      const f = replayable(chain);
+      for (let i = 0; i < 2; i++) tf.dispose(f(x)); // two traces, then the program
+      liveBlocksSeen.length = 0;
+      const before = backendBlocks();
+      const out = f(x);
+      expect(f.report().replays).toBe(1);
+      expect(bits(out.last)).toEqual(bits(expected.last));
+      expect(bits(out.third)).toEqual(bits(expected.third));
+      expect(bits(out.fifthFlat)).toEqual(bits(expected.fifthFlat));
+      expect(out.fifthFlat.shape).toEqual([512]);
+      tf.dispose(out);
+      f.dispose();
+      expect(backendBlocks()).toBeLessThanOrEqual(before);
+      return liveBlocksSeen[0] - before;
+    };
+    try {
+      // at the last kernel: its input and the two returned blocks, against all 24 outputs
+      expect(seenAt(true)).toBeLessThanOrEqual(4);
+      expect(seenAt(false)).toBeGreaterThanOrEqual(24);
+    } finally {
+      replaySettings.freeEarly = true;
+    }
+    tf.dispose([x, expected]);
   });
 
   it('refuses a function that reads tensor data on the host, and keeps answering correctly', () => {

@@ -13,6 +13,12 @@ import type { KernelTrace, TraceSlot } from './kernel-trace.js';
  * left out.
  */
 
+/**
+ * Internal switch (bench/ab-step.ts `--switch replayFreeEarly` times both): free each kernel
+ * output after its last reader instead of after the whole program.
+ */
+export const replaySettings = { freeEarly: true };
+
 type KernelBackendWithRefs = tf.KernelBackend & { incRef(dataId: tf.DataId): void };
 
 type ProgramOp = {
@@ -35,6 +41,8 @@ export class ReplayProgram {
   /** [slot, argument index] of the slots that are arguments, so a run does not scan every slot. */
   private readonly inputSlots: [number, number][] = [];
   private readonly constants = new Map<number, tf.TensorInfo>();
+  /** Per kernel, the output slots whose data is freed once it has run (their last reader). */
+  private readonly freeAfter: number[][];
   private disposed = false;
 
   constructor(
@@ -61,6 +69,19 @@ export class ReplayProgram {
     }
     this.ops = kept.reverse();
     this.kernelCount = this.ops.length;
+    // each kernel output's data is freed right after the last kernel that reads it (unless the
+    // call returns it), so the allocator hands the next outputs blocks still in cache
+    const pinned = new Uint8Array(slots.length);
+    for (const out of trace.outputs) if (out.kind === 'tensor') pinned[this.base[out.slot]] = 1;
+    const lastUse = new Int32Array(slots.length).fill(-1);
+    this.ops.forEach((op, i) => {
+      for (const s of op.outputSlots) lastUse[s] = i;
+      for (const s of op.inputSlots) if (s !== null) lastUse[this.base[s]] = i;
+    });
+    this.freeAfter = this.ops.map(() => [] as number[]);
+    this.ops.forEach((op) => {
+      for (const s of op.outputSlots) if (!pinned[s]) this.freeAfter[lastUse[s]].push(s);
+    });
     slots.forEach((s, i) => {
       if (s.kind === 'constant' && live[i]) {
         const dataId = backend.write(s.values.slice(), [...s.shape], s.dtype);
@@ -92,8 +113,13 @@ export class ReplayProgram {
       return s.kind === 'view' ? { dataId: data.dataId, shape: s.shape as number[], dtype: s.dtype } : data;
     };
     const produced: number[] = [];
+    const free = (slot: number): void => {
+      this.backend.disposeData((values[slot] as tf.TensorInfo).dataId);
+      values[slot] = undefined;
+    };
     try {
-      for (const op of this.ops) {
+      for (let i = 0; i < this.ops.length; i++) {
+        const op = this.ops[i];
         const given = op.inputSlots.map((s) => (s === null ? null : info(s)));
         let named: tf.NamedTensorInfoMap | tf.TensorInfo[];
         if (op.inputNames === null) named = given as tf.TensorInfo[];
@@ -111,10 +137,11 @@ export class ReplayProgram {
           produced.push(slot);
           checkShape(op.kernelName, slots[slot], o);
         });
+        if (replaySettings.freeEarly) for (const slot of this.freeAfter[i]) free(slot);
       }
-      return this.results(inputs, info, produced);
+      return this.results(inputs, info, produced.filter((slot) => values[slot] !== undefined));
     } catch (error) {
-      for (const slot of produced) this.backend.disposeData((values[slot] as tf.TensorInfo).dataId);
+      for (const slot of produced) if (values[slot] !== undefined) free(slot);
       throw error;
     }
   }
