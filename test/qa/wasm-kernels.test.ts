@@ -46,3 +46,7 @@ it('each embedded wasm kernel module is under 4 KB (synchronous compilation on a
 it('the zero-skipping product .wat files are what their generator writes (npx tsx scripts/kernels/gen-sparse-gemm-wat.ts)', () => {
   expect(check('scripts/kernels/gen-sparse-gemm-wat.ts')).toEqual({ stale: [], status: 0 });
 });
+
+it('the tanh .wat file is what its generator writes (npx tsx scripts/kernels/gen-tanh-wat.ts)', () => {
+  expect(check('scripts/kernels/gen-tanh-wat.ts')).toEqual({ stale: [], status: 0 });
+});
