@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isWasmModuleBackend } from '../wasm-modules.js';
+import { isWasmModuleBackend, type WasmModuleBackend } from '../wasm-modules.js';
 import { broadcastBatchIndices } from './batch-indices.js';
 import { overrideKernel } from './registry.js';
 import { gemmOperand, operandOffset, wasmGemm, type GemmOperand } from './wasm-gemm.js';
@@ -43,28 +43,34 @@ export function registerWasmBatchMatMul(): void {
         const batchB = b.shape.slice(0, -2);
         const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(batchA, batchB);
         const out = backend.makeOutput([...outBatch, m, n], 'float32');
-        const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
         if (size(outBatch) === 0 || m === 0 || n === 0) return out;
         const aBase = operandOffset(backend, a);
         const bBase = operandOffset(backend, b);
         const cBase = operandOffset(backend, out);
-        const bOperand = (entry: number) => gemmOperand(bBase + 4 * entry * bRows * bCols, bRows, bCols, transposeB);
-        // the zero-skipping product when an operand is mostly zeros, else the dense kernel
-        const product = (c: number, aOp: GemmOperand, bOp: GemmOperand, rows: number) => sparseGemm(backend, c, aOp, bOp, rows, k, n) || wasmGemm(backend, c, aOp, bOp, rows, k, n);
         if (size(batchB) === 1 && !transposeA) {
           // one right operand for every entry of a: a's rows stacked are one tall product
-          product(cBase, gemmOperand(aBase, size(outBatch) * m, k, false), bOperand(0), size(outBatch) * m);
+          product(backend, cBase, gemmOperand(aBase, size(outBatch) * m, k, false), gemmOperand(bBase, bRows, bCols, transposeB), size(outBatch) * m, k, n);
           return out;
         }
         const indexA = broadcastBatchIndices(batchA, outBatch);
         const indexB = broadcastBatchIndices(batchB, outBatch);
         for (let i = 0; i < indexA.length; i++) {
           const aOperand = gemmOperand(aBase + 4 * indexA[i] * aRows * aCols, aRows, aCols, transposeA);
-          product(cBase + 4 * i * m * n, aOperand, bOperand(indexB[i]), m);
+          product(backend, cBase + 4 * i * m * n, aOperand, gemmOperand(bBase + 4 * indexB[i] * bRows * bCols, bRows, bCols, transposeB), m, k, n);
         }
         return out;
       };
     },
     true,
   );
+}
+
+/** Elements of a shape. */
+function size(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** One product: the zero-skipping kernel when an operand is mostly zeros, else the dense one. */
+function product(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, rows: number, k: number, n: number): void {
+  if (!sparseGemm(backend, c, a, b, rows, k, n)) wasmGemm(backend, c, a, b, rows, k, n);
 }

@@ -120,23 +120,33 @@ export class ReplayProgram {
     try {
       for (let i = 0; i < this.ops.length; i++) {
         const op = this.ops[i];
-        const given = op.inputSlots.map((s) => (s === null ? null : info(s)));
-        let named: tf.NamedTensorInfoMap | tf.TensorInfo[];
-        if (op.inputNames === null) named = given as tf.TensorInfo[];
-        else {
+        const { inputNames, inputSlots, outputSlots } = op;
+        let named: tf.NamedTensorInfoMap | (tf.TensorInfo | null)[];
+        if (inputNames === null) {
+          named = new Array<tf.TensorInfo | null>(inputSlots.length);
+          for (let j = 0; j < inputSlots.length; j++) {
+            const s = inputSlots[j];
+            named[j] = s === null ? null : info(s);
+          }
+        } else {
           named = {};
-          op.inputNames.forEach((name, j) => {
-            if (given[j] !== null) (named as tf.NamedTensorInfoMap)[name] = given[j] as tf.TensorInfo;
-          });
+          for (let j = 0; j < inputNames.length; j++) {
+            const s = inputSlots[j];
+            if (s !== null) named[inputNames[j]] = info(s);
+          }
         }
         const out = op.kernelFunc({ inputs: named as tf.NamedTensorInfoMap, attrs: op.attrs, backend: this.backend });
-        const outs = Array.isArray(out) ? out : [out];
-        outs.forEach((o, j) => {
-          const slot = op.outputSlots[j];
+        const outs = Array.isArray(out) ? out : null;
+        if ((outs === null ? 1 : outs.length) !== outputSlots.length) {
+          throw new ReplayShapeError(`replay: kernel ${op.kernelName} returned ${outs === null ? 1 : outs.length} outputs where the trace had ${outputSlots.length}`);
+        }
+        for (let j = 0; j < outputSlots.length; j++) {
+          const o = outs === null ? (out as tf.TensorInfo) : outs[j];
+          const slot = outputSlots[j];
           values[slot] = o;
           produced.push(slot);
           checkShape(op.kernelName, slots[slot], o);
-        });
+        }
         if (replaySettings.freeEarly) for (const slot of this.freeAfter[i]) free(slot);
       }
       return this.results(inputs, info, produced.filter((slot) => values[slot] !== undefined));
