@@ -24,6 +24,7 @@ const KERNELS = [
   new URL('../../packages/core-layers/src/engine/fixes/wasm-gemm-fma.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-sparse-gemm.wat', import.meta.url),
   new URL('../../packages/core-layers/src/engine/fixes/wasm-sparse-gemm-fma.wat', import.meta.url),
+  new URL('../../packages/core-layers/src/engine/fixes/wasm-sparse-lists.wat', import.meta.url),
 ];
 
 const check = process.argv.includes('--check');

@@ -30,3 +30,8 @@ export function blockStores(rows: number, copy: (dst: string) => string): string
   lines.push('      ))');
   return lines;
 }
+
+/** An i8x16.shuffle picking 32-bit lanes (0–3 from x, 4–7 from y). */
+export function lanes(l: number[], x: string, y: string): string {
+  return `(i8x16.shuffle ${l.flatMap((i) => [0, 1, 2, 3].map((b) => 4 * i + b)).join(' ')} ${x} ${y})`;
+}

@@ -8,7 +8,7 @@
  *   npx tsx scripts/kernels/gen-gemm-wat.ts           # rewrite the two .wat files
  *   npx tsx scripts/kernels/gen-gemm-wat.ts --check   # fail if one is out of date
  */
-import { BLOCK_ROWS, blockStores } from './gemm-blocks.js';
+import { BLOCK_ROWS, blockStores, lanes } from './gemm-blocks.js';
 import { madd } from './madd.js';
 import { writeKernelVariants } from './generated-file.js';
 
@@ -216,10 +216,6 @@ ${TRANSPOSED_PACK}
       (br $image)))
   )`;
 
-/** An i8x16.shuffle picking 32-bit lanes (0–3 from x, 4–7 from y). */
-function lanes(l: number[], x: string, y: string): string {
-  return `(i8x16.shuffle ${l.flatMap((i) => [0, 1, 2, 3].map((b) => 4 * i + b)).join(' ')} ${x} ${y})`;
-}
 
 /**
  * Packing a full panel of a column-major B (brs = 4 bytes: B's stored rows are its columns): four

@@ -1,7 +1,8 @@
 /**
  * Writes DEQ.ts's zero-skipping matrix product for tfjs's wasm backend as WebAssembly text, in the
  * two multiply-add variants of the dense product (gen-gemm-wat.ts): `wasm-sparse-gemm.wat` and
- * `wasm-sparse-gemm-fma.wat`. build-wasm-kernels.ts then compiles both.
+ * `wasm-sparse-gemm-fma.wat` (the step lists they run over are gen-sparse-lists-wat.ts's).
+ * build-wasm-kernels.ts then compiles both.
  *
  *   npx tsx scripts/kernels/gen-sparse-gemm-wat.ts           # rewrite the two .wat files
  *   npx tsx scripts/kernels/gen-sparse-gemm-wat.ts --check   # fail if one is out of date
@@ -17,53 +18,14 @@ const HEADER = (fma: boolean): string => `;; C = A · B in float32 skipping the 
 ;; The blocks are wasm-gemm.wat's: rows × 8 columns of C accumulated in vectors over p, one broadcast
 ;; element of A per row and one row of B's 8-column panel ([panel][p][8], packed by wasm-gemm.wat's
 ;; \`pack\`) per step, one-row kernels for the rows past the last full block. Here a block runs over
-;; a list of the steps p instead of all k. For a mostly-zero A, \`rowLists\` lists per ${A_LIST_ROWS} rows the
-;; p where one of them is nonzero, and \`listedRows\` runs ${A_LIST_ROWS}-row blocks 16 columns (two panels) wide;
-;; for a mostly-zero B, \`panelLists\` lists per panel the p where its row is nonzero, and
-;; \`listedPanels\` runs ${BLOCK_ROWS}-row blocks over the panel's list. A step left out adds only zero products,
-;; so for a finite other operand (\`finite\` checks) each element is the dense kernel's sum, in
-;; the same order and with the same multiply-add: the same bits. Lists hold p in increasing order;
-;; starts[u] .. starts[u+1] is unit u's range (byte offsets into lists). Pointers are byte offsets
-;; in the backend's memory.
+;; a list of the steps p instead of all k (the lists are built by wasm-sparse-lists.wat). For a
+;; mostly-zero A, listed per ${A_LIST_ROWS} rows, \`listedRows\` runs ${A_LIST_ROWS}-row blocks 16 columns (two panels) wide;
+;; for a mostly-zero B, listed per panel, \`listedPanels\` runs ${BLOCK_ROWS}-row blocks over the panel's list.
+;; A step left out adds only zero products, so for a finite other operand each element is the dense
+;; kernel's sum, in the same order and with the same multiply-add: the same bits. Lists hold p in
+;; increasing order; starts[u] .. starts[u+1] is unit u's range (byte offsets into lists). Pointers
+;; are byte offsets in the backend's memory.
 `;
-
-/** Appending step `p` to the lists at byte $t when `keep` (0 or 1) is 1, branch-free: always store, advance by 4·keep. */
-function append(p: string, keep: string): string {
-  return `(i32.store (i32.add (local.get $lists) (local.get $t)) ${p}) (local.set $t (i32.add (local.get $t) (i32.shl ${keep} (i32.const 2))))`;
-}
-
-/**
- * rowLists' loop over the steps of a block with contiguous rows, four at a time: `any` is WebAssembly
- * text setting $any to the lanes (steps) where one of the block's rows at $pa is nonzero.
- */
-function quadLoop(done: string, loop: string, any: string): string {
-  return `              (block ${done} (loop ${loop}
-                (br_if ${done} (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
-                (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $ars)) (i32.shl (local.get $p) (i32.const 2)))))
-${any}
-                (local.set $mask (i32x4.bitmask (local.get $any)))
-                (if (local.get $mask)
-                  (then
-                    ${append('(local.get $p)', '(i32.and (local.get $mask) (i32.const 1))')}
-                    ${append('(i32.add (local.get $p) (i32.const 1))', '(i32.and (i32.shr_u (local.get $mask) (i32.const 1)) (i32.const 1))')}
-                    ${append('(i32.add (local.get $p) (i32.const 2))', '(i32.and (i32.shr_u (local.get $mask) (i32.const 2)) (i32.const 1))')}
-                    ${append('(i32.add (local.get $p) (i32.const 3))', '(i32.shr_u (local.get $mask) (i32.const 3))')}))
-                (local.set $p (i32.add (local.get $p) (i32.const 4)))
-                (br ${loop})))`;
-}
-
-const nonzero = (at: string): string => `(f32x4.ne (v128.load ${at}) (v128.const i32x4 0 0 0 0))`;
-/** $any over a full block's rows, unrolled. */
-const fullBlockAny = `                (local.set $any ${Array.from({ length: A_LIST_ROWS - 1 }, () => '(v128.or ').join('')}${nonzero('(local.get $pa)')}${Array.from({ length: A_LIST_ROWS - 1 }, (_, r) => ` ${nonzero(`(i32.add (local.get $pa) (i32.mul (local.get $ars) (i32.const ${r + 1})))`)})`).join('')})`;
-/** $any over a shorter last block's $rows rows, in a loop. */
-const shortBlockAny = `                (local.set $any (v128.const i32x4 0 0 0 0))
-                (local.set $r (i32.const 0))
-                (block $rowsDone (loop $row
-                  (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-                  (local.set $any (v128.or (local.get $any) ${nonzero('(local.get $pa)')}))
-                  (local.set $pa (i32.add (local.get $pa) (local.get $ars)))
-                  (local.set $r (i32.add (local.get $r) (i32.const 1)))
-                  (br $row)))`;
 
 /** The block kernel for `rows` rows of C over the listed steps. */
 function listedBlock(fma: boolean, rows: number, name: string): string {
@@ -134,104 +96,6 @@ export function sparseGemmWat(fma: boolean): string {
   return `${HEADER(fma)}
 (module
   (import "env" "memory" (memory 0))
-
-  ;; Per block of ${A_LIST_ROWS} rows of A (m×k, element strides ars, acs; the last block may be shorter),
-  ;; the p where one of its rows is nonzero (or NaN). Returns the lists' total length.
-  (func (export "rowLists") (param $a i32) (param $m i32) (param $k i32) (param $ars i32) (param $acs i32) (param $lists i32) (param $starts i32) (result i32)
-    (local $i0 i32) (local $u i32) (local $p i32) (local $r i32) (local $rows i32) (local $t i32) (local $keep i32) (local $pa i32) (local $mask i32) (local $any v128)
-    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
-    (local.set $acs (i32.shl (local.get $acs) (i32.const 2)))
-    (block $blocksDone (loop $block
-      (br_if $blocksDone (i32.ge_u (local.get $i0) (local.get $m)))
-      (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-      (local.set $rows (select (i32.const ${A_LIST_ROWS}) (i32.sub (local.get $m) (local.get $i0)) (i32.le_u (i32.add (local.get $i0) (i32.const ${A_LIST_ROWS})) (local.get $m))))
-      (local.set $p (i32.const 0))
-      (if (i32.eq (local.get $acs) (i32.const 4))
-        (then
-          ;; contiguous rows: four steps at a time, skipped together when all their values are zero
-          ;; (a full block's ${A_LIST_ROWS} rows read unrolled, a last shorter block's in a loop)
-          (if (i32.eq (local.get $rows) (i32.const ${A_LIST_ROWS}))
-            (then
-${quadLoop('$quadsFull', '$quadFull', fullBlockAny)})
-            (else
-${quadLoop('$quadsShort', '$quadShort', shortBlockAny)}))))
-      (block $stepsDone (loop $step
-        (br_if $stepsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $ars)) (i32.mul (local.get $p) (local.get $acs)))))
-        (local.set $keep (i32.const 0))
-        (local.set $r (i32.const 0))
-        (block $rowsDone (loop $row
-          (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-          (local.set $keep (i32.or (local.get $keep) (f32.ne (f32.load (local.get $pa)) (f32.const 0))))
-          (local.set $pa (i32.add (local.get $pa) (local.get $ars)))
-          (local.set $r (i32.add (local.get $r) (i32.const 1)))
-          (br $row)))
-        ${append('(local.get $p)', '(local.get $keep)')}
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $step)))
-      (local.set $u (i32.add (local.get $u) (i32.const 1)))
-      (local.set $i0 (i32.add (local.get $i0) (i32.const ${A_LIST_ROWS})))
-      (br $block)))
-    (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-    (i32.shr_u (local.get $t) (i32.const 2))
-  )
-
-  ;; Per panel of B's packed panels (k rows of 8 at pack), the p where its row is nonzero (or NaN).
-  ;; Returns the lists' total length.
-  (func (export "panelLists") (param $pack i32) (param $k i32) (param $panels i32) (param $lists i32) (param $starts i32) (result i32)
-    (local $u i32) (local $p i32) (local $t i32) (local $pb i32) (local $zero v128)
-    (local.set $pb (local.get $pack))
-    (block $panelsDone (loop $panel
-      (br_if $panelsDone (i32.ge_u (local.get $u) (local.get $panels)))
-      (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-      (local.set $p (i32.const 0))
-      (block $stepsDone (loop $step
-        (br_if $stepsDone (i32.ge_u (local.get $p) (local.get $k)))
-        ${append('(local.get $p)', '(v128.any_true (v128.or (f32x4.ne (v128.load (local.get $pb)) (local.get $zero)) (f32x4.ne (v128.load offset=16 (local.get $pb)) (local.get $zero))))')}
-        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $step)))
-      (local.set $u (i32.add (local.get $u) (i32.const 1)))
-      (br $panel)))
-    (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-    (i32.shr_u (local.get $t) (i32.const 2))
-  )
-
-  ;; 1 if the count floats at p (a multiple of 4) are all finite, else 0.
-  (func (export "finite") (param $p i32) (param $count i32) (result i32)
-    (local $end i32) (local $d v128) (local $bad v128)
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $count) (i32.const 2))))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $d (v128.load (local.get $p)))
-      (local.set $d (f32x4.sub (local.get $d) (local.get $d)))
-      (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $d) (local.get $d))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br $next)))
-    (i32.eqz (v128.any_true (local.get $bad)))
-  )
-
-  ;; 1 if the m×k matrix at a (element strides ars, acs) is all finite, else 0.
-  (func (export "finiteStrided") (param $a i32) (param $m i32) (param $k i32) (param $ars i32) (param $acs i32) (result i32)
-    (local $i i32) (local $p i32) (local $pa i32) (local $d f32) (local $bad i32)
-    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
-    (local.set $acs (i32.shl (local.get $acs) (i32.const 2)))
-    (block $rowsDone (loop $row
-      (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
-      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ars))))
-      (local.set $p (i32.const 0))
-      (block $colsDone (loop $col
-        (br_if $colsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $d (f32.load (local.get $pa)))
-        (local.set $d (f32.sub (local.get $d) (local.get $d)))
-        (local.set $bad (i32.or (local.get $bad) (f32.ne (local.get $d) (local.get $d))))
-        (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $col)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $row)))
-    (i32.eqz (local.get $bad))
-  )
 
   ;; C (m×n, row-major) = A (m×k, element strides ars, acs) · B (panels at pack) over the lists of
   ;; rowLists (per ${A_LIST_ROWS} rows of A): blocks of ${A_LIST_ROWS} rows × 16 columns, then the last panel

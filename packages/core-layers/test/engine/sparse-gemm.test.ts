@@ -58,7 +58,8 @@ describe('zero-skipping matrix product [wasm]', () => {
       sparseGemmSettings.minElements = 64;
       const rng = new Xoshiro(5);
       // m = 37 (a partial row block), k = 150, n = 21 (a partial panel) and n = 70 (several panels)
-      for (const [m, k, n] of [[37, 150, 21], [64, 96, 70], [5, 40, 8]] as const) {
+      // (m, n mod 4 = 1, 2, 3, 0: the tails of the by-column lists and of the transposition)
+      for (const [m, k, n] of [[37, 150, 21], [64, 96, 70], [5, 40, 8], [7, 33, 23], [6, 20, 39]] as const) {
         for (const transposeA of [false, true]) {
           for (const transposeB of [false, true]) {
             for (const sparseSide of ['a', 'b'] as const) {

@@ -5,146 +5,16 @@
 ;; The blocks are wasm-gemm.wat's: rows × 8 columns of C accumulated in vectors over p, one broadcast
 ;; element of A per row and one row of B's 8-column panel ([panel][p][8], packed by wasm-gemm.wat's
 ;; `pack`) per step, one-row kernels for the rows past the last full block. Here a block runs over
-;; a list of the steps p instead of all k. For a mostly-zero A, `rowLists` lists per 2 rows the
-;; p where one of them is nonzero, and `listedRows` runs 2-row blocks 16 columns (two panels) wide;
-;; for a mostly-zero B, `panelLists` lists per panel the p where its row is nonzero, and
-;; `listedPanels` runs 4-row blocks over the panel's list. A step left out adds only zero products,
-;; so for a finite other operand (`finite` checks) each element is the dense kernel's sum, in
-;; the same order and with the same multiply-add: the same bits. Lists hold p in increasing order;
-;; starts[u] .. starts[u+1] is unit u's range (byte offsets into lists). Pointers are byte offsets
-;; in the backend's memory.
+;; a list of the steps p instead of all k (the lists are built by wasm-sparse-lists.wat). For a
+;; mostly-zero A, listed per 2 rows, `listedRows` runs 2-row blocks 16 columns (two panels) wide;
+;; for a mostly-zero B, listed per panel, `listedPanels` runs 4-row blocks over the panel's list.
+;; A step left out adds only zero products, so for a finite other operand each element is the dense
+;; kernel's sum, in the same order and with the same multiply-add: the same bits. Lists hold p in
+;; increasing order; starts[u] .. starts[u+1] is unit u's range (byte offsets into lists). Pointers
+;; are byte offsets in the backend's memory.
 
 (module
   (import "env" "memory" (memory 0))
-
-  ;; Per block of 2 rows of A (m×k, element strides ars, acs; the last block may be shorter),
-  ;; the p where one of its rows is nonzero (or NaN). Returns the lists' total length.
-  (func (export "rowLists") (param $a i32) (param $m i32) (param $k i32) (param $ars i32) (param $acs i32) (param $lists i32) (param $starts i32) (result i32)
-    (local $i0 i32) (local $u i32) (local $p i32) (local $r i32) (local $rows i32) (local $t i32) (local $keep i32) (local $pa i32) (local $mask i32) (local $any v128)
-    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
-    (local.set $acs (i32.shl (local.get $acs) (i32.const 2)))
-    (block $blocksDone (loop $block
-      (br_if $blocksDone (i32.ge_u (local.get $i0) (local.get $m)))
-      (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-      (local.set $rows (select (i32.const 2) (i32.sub (local.get $m) (local.get $i0)) (i32.le_u (i32.add (local.get $i0) (i32.const 2)) (local.get $m))))
-      (local.set $p (i32.const 0))
-      (if (i32.eq (local.get $acs) (i32.const 4))
-        (then
-          ;; contiguous rows: four steps at a time, skipped together when all their values are zero
-          ;; (a full block's 2 rows read unrolled, a last shorter block's in a loop)
-          (if (i32.eq (local.get $rows) (i32.const 2))
-            (then
-              (block $quadsFull (loop $quadFull
-                (br_if $quadsFull (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
-                (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $ars)) (i32.shl (local.get $p) (i32.const 2)))))
-                (local.set $any (v128.or (f32x4.ne (v128.load (local.get $pa)) (v128.const i32x4 0 0 0 0)) (f32x4.ne (v128.load (i32.add (local.get $pa) (i32.mul (local.get $ars) (i32.const 1)))) (v128.const i32x4 0 0 0 0))))
-                (local.set $mask (i32x4.bitmask (local.get $any)))
-                (if (local.get $mask)
-                  (then
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (local.get $mask) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 1))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 1)) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 2))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 2)) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 3))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.shr_u (local.get $mask) (i32.const 3)) (i32.const 2))))))
-                (local.set $p (i32.add (local.get $p) (i32.const 4)))
-                (br $quadFull))))
-            (else
-              (block $quadsShort (loop $quadShort
-                (br_if $quadsShort (i32.gt_u (i32.add (local.get $p) (i32.const 4)) (local.get $k)))
-                (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $ars)) (i32.shl (local.get $p) (i32.const 2)))))
-                (local.set $any (v128.const i32x4 0 0 0 0))
-                (local.set $r (i32.const 0))
-                (block $rowsDone (loop $row
-                  (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-                  (local.set $any (v128.or (local.get $any) (f32x4.ne (v128.load (local.get $pa)) (v128.const i32x4 0 0 0 0))))
-                  (local.set $pa (i32.add (local.get $pa) (local.get $ars)))
-                  (local.set $r (i32.add (local.get $r) (i32.const 1)))
-                  (br $row)))
-                (local.set $mask (i32x4.bitmask (local.get $any)))
-                (if (local.get $mask)
-                  (then
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (local.get $mask) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 1))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 1)) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 2))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.and (i32.shr_u (local.get $mask) (i32.const 2)) (i32.const 1)) (i32.const 2))))
-                    (i32.store (i32.add (local.get $lists) (local.get $t)) (i32.add (local.get $p) (i32.const 3))) (local.set $t (i32.add (local.get $t) (i32.shl (i32.shr_u (local.get $mask) (i32.const 3)) (i32.const 2))))))
-                (local.set $p (i32.add (local.get $p) (i32.const 4)))
-                (br $quadShort)))))))
-      (block $stepsDone (loop $step
-        (br_if $stepsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $ars)) (i32.mul (local.get $p) (local.get $acs)))))
-        (local.set $keep (i32.const 0))
-        (local.set $r (i32.const 0))
-        (block $rowsDone (loop $row
-          (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-          (local.set $keep (i32.or (local.get $keep) (f32.ne (f32.load (local.get $pa)) (f32.const 0))))
-          (local.set $pa (i32.add (local.get $pa) (local.get $ars)))
-          (local.set $r (i32.add (local.get $r) (i32.const 1)))
-          (br $row)))
-        (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (local.get $keep) (i32.const 2))))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $step)))
-      (local.set $u (i32.add (local.get $u) (i32.const 1)))
-      (local.set $i0 (i32.add (local.get $i0) (i32.const 2)))
-      (br $block)))
-    (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-    (i32.shr_u (local.get $t) (i32.const 2))
-  )
-
-  ;; Per panel of B's packed panels (k rows of 8 at pack), the p where its row is nonzero (or NaN).
-  ;; Returns the lists' total length.
-  (func (export "panelLists") (param $pack i32) (param $k i32) (param $panels i32) (param $lists i32) (param $starts i32) (result i32)
-    (local $u i32) (local $p i32) (local $t i32) (local $pb i32) (local $zero v128)
-    (local.set $pb (local.get $pack))
-    (block $panelsDone (loop $panel
-      (br_if $panelsDone (i32.ge_u (local.get $u) (local.get $panels)))
-      (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-      (local.set $p (i32.const 0))
-      (block $stepsDone (loop $step
-        (br_if $stepsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (i32.store (i32.add (local.get $lists) (local.get $t)) (local.get $p)) (local.set $t (i32.add (local.get $t) (i32.shl (v128.any_true (v128.or (f32x4.ne (v128.load (local.get $pb)) (local.get $zero)) (f32x4.ne (v128.load offset=16 (local.get $pb)) (local.get $zero)))) (i32.const 2))))
-        (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $step)))
-      (local.set $u (i32.add (local.get $u) (i32.const 1)))
-      (br $panel)))
-    (i32.store (i32.add (local.get $starts) (i32.shl (local.get $u) (i32.const 2))) (local.get $t))
-    (i32.shr_u (local.get $t) (i32.const 2))
-  )
-
-  ;; 1 if the count floats at p (a multiple of 4) are all finite, else 0.
-  (func (export "finite") (param $p i32) (param $count i32) (result i32)
-    (local $end i32) (local $d v128) (local $bad v128)
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $count) (i32.const 2))))
-    (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $d (v128.load (local.get $p)))
-      (local.set $d (f32x4.sub (local.get $d) (local.get $d)))
-      (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $d) (local.get $d))))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br $next)))
-    (i32.eqz (v128.any_true (local.get $bad)))
-  )
-
-  ;; 1 if the m×k matrix at a (element strides ars, acs) is all finite, else 0.
-  (func (export "finiteStrided") (param $a i32) (param $m i32) (param $k i32) (param $ars i32) (param $acs i32) (result i32)
-    (local $i i32) (local $p i32) (local $pa i32) (local $d f32) (local $bad i32)
-    (local.set $ars (i32.shl (local.get $ars) (i32.const 2)))
-    (local.set $acs (i32.shl (local.get $acs) (i32.const 2)))
-    (block $rowsDone (loop $row
-      (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
-      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ars))))
-      (local.set $p (i32.const 0))
-      (block $colsDone (loop $col
-        (br_if $colsDone (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $d (f32.load (local.get $pa)))
-        (local.set $d (f32.sub (local.get $d) (local.get $d)))
-        (local.set $bad (i32.or (local.get $bad) (f32.ne (local.get $d) (local.get $d))))
-        (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $col)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $row)))
-    (i32.eqz (local.get $bad))
-  )
 
   ;; C (m×n, row-major) = A (m×k, element strides ars, acs) · B (panels at pack) over the lists of
   ;; rowLists (per 2 rows of A): blocks of 2 rows × 16 columns, then the last panel
