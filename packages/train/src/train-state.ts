@@ -271,7 +271,20 @@ export function computeGradients<M, P, S, B>(
   options: GradientOptions = {},
 ): [P, number, Record<string, number>, TrainState<M, P, S>] {
   assertFresh(ts, 'computeGradients');
-  parseOptions(GradientOptionsSchema, options, 'computeGradients');
+  return gradientStep(ts, lossFn, batch, parseOptions(GradientOptionsSchema, options, 'computeGradients'), true);
+}
+
+/**
+ * computeGradients after its checks. `disposeStates: false` leaves the replaced state tensors to
+ * the caller (singleTrainStep frees everything a step replaced in one pass).
+ */
+function gradientStep<M, P, S, B>(
+  ts: TrainState<M, P, S>,
+  lossFn: LossFunction<M, P, S, B>,
+  batch: B,
+  options: GradientOptions,
+  disposeStates: boolean,
+): [P, number, Record<string, number>, TrainState<M, P, S>] {
   const gradients = options.replay ? replayedGradients(ts.model, lossFn) : gradientsOf(ts.model, lossFn);
   const { loss, grads, st: newSt, stats: rawStats } = gradients(ts.ps, ts.st, batch);
   let lossValue: number;
@@ -291,7 +304,7 @@ export function computeGradients<M, P, S, B>(
   const statTensors = treeTensors(rawStats);
   const alive = statTensors.length > 0 ? idsOf(newSt, ts.ps, ts.st, ts.optState, grads, batch) : idsOf(newSt);
   for (const t of [loss, ...statTensors]) if (!alive.has(t.id) && !t.isDisposed) t.dispose();
-  disposeReplaced(ts.st, [newSt, ts.ps, ts.optState, grads]);
+  if (disposeStates) disposeReplaced(ts.st, [newSt, ts.ps, ts.optState, grads]);
   consumed.add(ts);
   return [grads, lossValue, stats, { ...ts, st: newSt }];
 }
@@ -310,10 +323,14 @@ export function computeGradients<M, P, S, B>(
  */
 export function applyGradients<M, P, S>(ts: TrainState<M, P, S>, grads: P, options: GradientOptions = {}): TrainState<M, P, S> {
   assertFresh(ts, 'applyGradients');
-  parseOptions(GradientOptionsSchema, options, 'applyGradients');
+  return updateStep(ts, grads, parseOptions(GradientOptionsSchema, options, 'applyGradients'), true);
+}
+
+/** applyGradients after its checks; `disposeOld: false` leaves the replaced tensors to the caller, as in gradientStep. */
+function updateStep<M, P, S>(ts: TrainState<M, P, S>, grads: P, options: GradientOptions, disposeOld: boolean): TrainState<M, P, S> {
   const update = options.replay ? replayedUpdate(ts.optimizer) : updateOf(ts.optimizer);
   const { ps, optState } = update(ts.ps, ts.optState, grads) as { ps: P; optState: OptState };
-  disposeReplaced([ts.ps, ts.optState], [ps, optState, ts.st, grads]);
+  if (disposeOld) disposeReplaced([ts.ps, ts.optState], [ps, optState, ts.st, grads]);
   consumed.add(ts);
   return { ...ts, ps, optState, step: ts.step + 1 };
 }
@@ -416,18 +433,22 @@ export function singleTrainStep<M, P, S, B>(
   options: SingleTrainStepOptions = {},
 ): [P | null, number, Record<string, number>, TrainState<M, P, S>] {
   const { keepGradients, ...gradientOptions } = parseOptions(SingleTrainStepOptionsSchema, options, 'singleTrainStep');
-  const [grads, loss, stats, withStates] = computeGradients(ts, lossFn, batch, gradientOptions);
+  assertFresh(ts, 'singleTrainStep');
+  const [grads, loss, stats, withStates] = gradientStep(ts, lossFn, batch, gradientOptions, false);
   let next: TrainState<M, P, S>;
   try {
-    next = applyGradients(withStates, grads, gradientOptions);
+    next = updateStep(withStates, grads, gradientOptions, false);
   } catch (error) {
+    disposeReplaced(ts.st, [withStates.st, ts.ps, ts.optState, grads]);
     treeDispose(grads);
     throw error;
   }
   if (!keepGradients) {
-    disposeReplaced(grads, [next.ps, next.optState, next.st, batch]);
+    // one pass frees what the step replaced: the old states, parameters and optimizer state, and the gradients
+    disposeReplaced([ts.st, ts.ps, ts.optState, grads], [next.ps, next.optState, next.st, batch]);
     return [null, loss, stats, next];
   }
+  disposeReplaced([ts.st, ts.ps, ts.optState], [next.ps, next.optState, next.st, batch, grads]);
   // A transformation may have stored a gradient tensor itself in its state; hand the caller a copy.
   const owned = idsOf(next.ps, next.optState, next.st, batch);
   const mine = treeMap((g: unknown) => (isTensor(g) && owned.has(g.id) ? tf.clone(g) : g), grads as Tree) as P;
