@@ -16,6 +16,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export type WasmModuleBackend = {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  /** The backend's record of each data block (where {@link heapOffset} reads its offset). */
+  dataIdMap?: { get(dataId: tf.DataId): { memoryOffset?: number } | undefined };
   disposeData(dataId: tf.DataId): boolean;
   wasm: { asm: { memory: WebAssembly.Memory } };
 };
@@ -90,7 +92,9 @@ export function wasmModuleExports<E>(base64: string, backend: WasmModuleBackend)
  * ```
  */
 export function heapOffset(backend: WasmModuleBackend, info: tf.TensorInfo): number {
-  return backend.typedArrayFromHeap(info).byteOffset;
+  // the block's record holds the offset: no typed-array view made per call (kernels take several)
+  const offset = backend.dataIdMap?.get(info.dataId)?.memoryOffset;
+  return typeof offset === 'number' ? offset : backend.typedArrayFromHeap(info).byteOffset;
 }
 
 /**

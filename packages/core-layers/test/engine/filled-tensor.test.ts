@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { filledTensor } from '@deqts/core-layers';
+import { filledTensor, heapOffset, type WasmModuleBackend } from '@deqts/core-layers';
 import { describeBackends } from '../../../../test/utils/index.js';
 
 describeBackends('filledTensor', (backend) => {
@@ -40,6 +40,18 @@ describeBackends('filledTensor', (backend) => {
       view![3] = 5; // writing the view afterwards shows in the tensor: it is the tensor's storage
       expect(Array.from(x.dataSync())).toEqual([1, 1, 1, 5, 1, 1, 1, 1]);
       x.dispose();
+    });
+  }
+  if (backend === 'wasm') {
+    it('heapOffset reads the block\'s offset from the backend\'s record, the same as a heap view\'s, with or without the record', () => {
+      const b = tf.backend() as unknown as WasmModuleBackend;
+      const tensors = [tf.ones([3]), tf.zeros([64, 64]), tf.tensor1d([1, 2], 'int32')];
+      for (const t of tensors) {
+        const viaView = b.typedArrayFromHeap(t).byteOffset;
+        expect(heapOffset(b, t)).toBe(viaView);
+        expect(heapOffset({ ...b, dataIdMap: undefined, typedArrayFromHeap: (i: tf.TensorInfo) => b.typedArrayFromHeap(i) }, t)).toBe(viaView);
+      }
+      tf.dispose(tensors);
     });
   }
 });
