@@ -92,7 +92,19 @@ export function treeLeavesWithPath<L = unknown>(tree: Tree<L>): Array<[TreeKey[]
  * ```
  */
 export function treeLeaves<L = unknown>(tree: Tree<L>): L[] {
-  return treeLeavesWithPath(tree).map(([, leaf]) => leaf);
+  const out: L[] = [];
+  collectLeaves(tree, out as unknown[]);
+  return out;
+}
+
+/** Appends the leaves of `node` to `out` (treeLeavesWithPath's order, without building paths). */
+function collectLeaves(node: unknown, out: unknown[]): void {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) if (i in node) collectLeaves(node[i], out);
+  } else if (isTreeNode(node)) {
+    const keys = Object.keys(node);
+    for (let i = 0; i < keys.length; i++) collectLeaves((node as Record<string, unknown>)[keys[i]], out);
+  } else out.push(node);
 }
 
 /**
@@ -139,9 +151,7 @@ export function treeUnflatten<L = unknown>(def: TreeDef, leaves: readonly L[]): 
     }
     if (d.kind === 'array') return d.children.map(build);
     const out: Record<string, Tree<L>> = {};
-    d.keys.forEach((k, j) => {
-      out[k] = build(d.children[j]);
-    });
+    for (let j = 0; j < d.keys.length; j++) out[d.keys[j]] = build(d.children[j]);
     return out;
   };
   const tree = build(def);

@@ -39,37 +39,95 @@ const ReplayableOptionsSchema = z.strictObject({
   maxSignatures: z.number().int().positive().default(4),
 });
 
+/** Tokens of a signature template (see {@link matchTemplate}). */
+const ARRAY = 1;
+const OBJECT = 2;
+const TENSOR = 3;
+const VALUE = 4;
+
+/** The tensor and other leaves of a call's arguments, its structure as a key, and as a template. */
+type Signature = { tensors: tf.Tensor[]; values: unknown[]; key: string; template: unknown[] };
+
 /**
  * The arguments' tensor leaves and other leaves (in treeFlatten's order) and a key naming the
- * backend, the tree structure and each tensor's dtype and shape, built in one walk (this runs on
- * every call, so no intermediate structure object and no JSON).
+ * backend, the tree structure and each tensor's dtype and shape, built in one walk, with the
+ * template {@link matchTemplate} checks the next call against.
  */
-function signatureOf(args: unknown): { tensors: tf.Tensor[]; values: unknown[]; key: string } {
+function signatureOf(args: unknown): Signature {
   const tensors: tf.Tensor[] = [];
   const values: unknown[] = [];
-  let key = tf.getBackend();
+  const backend = tf.getBackend();
+  let key = backend;
+  const template: unknown[] = [backend];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       key += '[';
+      template.push(ARRAY, node.length);
       for (const child of node) walk(child);
       key += ']';
     } else if (isTreeNode(node)) {
       key += '{';
-      for (const k of Object.keys(node)) {
+      const keys = Object.keys(node);
+      template.push(OBJECT, keys);
+      for (const k of keys) {
         key += `${JSON.stringify(k)}:`;
         walk((node as Record<string, unknown>)[k]);
       }
       key += '}';
     } else if (isTensor(node)) {
       tensors.push(node);
+      template.push(TENSOR, node.dtype, node.shape.slice());
       key += `${node.dtype}(${node.shape.join(',')}),`;
     } else {
       values.push(node);
+      template.push(VALUE);
       key += '_,';
     }
   };
   walk(args);
-  return { tensors, values, key };
+  return { tensors, values, key, template };
+}
+
+/**
+ * The tensors and other leaves of `args` when they have the structure `template` records (same
+ * backend, keys, array lengths, tensor dtypes and shapes), else null: the signature of the
+ * previous call checked without building and hashing its key.
+ */
+function matchTemplate(template: readonly unknown[], args: unknown): { tensors: tf.Tensor[]; values: unknown[] } | null {
+  if (template[0] !== tf.getBackend()) return null;
+  let at = 1;
+  const tensors: tf.Tensor[] = [];
+  const values: unknown[] = [];
+  const walk = (node: unknown): boolean => {
+    const kind = template[at++];
+    if (kind === ARRAY) {
+      if (!Array.isArray(node) || node.length !== template[at++]) return false;
+      for (const child of node) if (!walk(child)) return false;
+      return true;
+    }
+    if (kind === OBJECT) {
+      if (Array.isArray(node) || !isTreeNode(node)) return false;
+      const keys = template[at++] as readonly string[];
+      const actual = Object.keys(node);
+      if (actual.length !== keys.length) return false;
+      for (let i = 0; i < keys.length; i++) if (actual[i] !== keys[i]) return false;
+      for (const k of keys) if (!walk((node as Record<string, unknown>)[k])) return false;
+      return true;
+    }
+    if (kind === TENSOR) {
+      if (!isTensor(node)) return false;
+      const dtype = template[at++];
+      const shape = template[at++] as readonly number[];
+      if (node.dtype !== dtype || node.shape.length !== shape.length) return false;
+      for (let i = 0; i < shape.length; i++) if (node.shape[i] !== shape[i]) return false;
+      tensors.push(node);
+      return true;
+    }
+    if (Array.isArray(node) || isTreeNode(node) || isTensor(node)) return false;
+    values.push(node);
+    return true;
+  };
+  return walk(args) && at === template.length ? { tensors, values } : null;
 }
 
 /**
@@ -133,21 +191,35 @@ export function replayable<A extends unknown[], R>(fn: (...args: A) => R, option
   let plainCalls = 0;
   let reason: string | null = null;
   let disposed = false;
+  /** The last signature seen and its entry. */
+  let previous: { template: unknown[]; entry: Entry } | null = null;
   const plain = (args: A): R => {
     plainCalls++;
     return fn(...args);
   };
   const wrapped = (...args: A): R => {
     if (disposed || tracing()) return plain(args);
-    const { tensors, values, key } = signatureOf(args);
-    let entry = entries.get(key);
-    if (!entry) {
-      if (entries.size >= maxSignatures) {
-        reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
-        return plain(args);
+    // the common case, the previous call's structure again, is checked without a key
+    const same = previous && matchTemplate(previous.template, args);
+    let entry: Entry | undefined;
+    let tensors: tf.Tensor[];
+    let values: unknown[];
+    if (same && previous) {
+      ({ tensors, values } = same);
+      entry = previous.entry;
+    } else {
+      const signature = signatureOf(args);
+      ({ tensors, values } = signature);
+      entry = entries.get(signature.key);
+      if (!entry) {
+        if (entries.size >= maxSignatures) {
+          reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
+          return plain(args);
+        }
+        entry = { values, last: null, traces: 0, program: null, dropped: 0, refused: null };
+        entries.set(signature.key, entry);
       }
-      entry = { values, last: null, traces: 0, program: null, dropped: 0, refused: null };
-      entries.set(key, entry);
+      previous = { template: signature.template, entry };
     }
     if (entry.refused !== null) return plain(args);
     if (entry.program && sameValue(entry.values, values) && entry.program.runsOnCurrentBackend()) {
