@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../core/errors.js';
 
 /**
  * The members of tfjs-backend-wasm's backend that a hand-written wasm kernel module needs: its
@@ -19,7 +20,7 @@ export type WasmModuleBackend = {
   /** The backend's record of each data block (where {@link heapOffset} reads its offset). */
   dataIdMap?: { get(dataId: tf.DataId): { memoryOffset?: number } | undefined };
   disposeData(dataId: tf.DataId): boolean;
-  wasm: { asm: { memory: WebAssembly.Memory } };
+  wasm: { asm: { memory: WebAssembly.Memory }; _malloc?(bytes: number): number; _free?(pointer: number): void };
 };
 
 /**
@@ -141,4 +142,61 @@ export function canRunWasmKernels(): boolean {
   const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
   if (!state || typeof state.gradientDepth !== 'number' || typeof state.kernelDepth !== 'number') return false;
   return !(state.gradientDepth > 0 && state.kernelDepth === 0);
+}
+
+const scratchBlocks = new WeakMap<object, Map<string, { pointer: number; bytes: number }>>();
+
+/**
+ * A scratch block of at least `bytes` bytes in the wasm backend's memory for a kernel's own use
+ * (packed operands, step lists), kept between calls and grown when a call needs more: no
+ * allocation per call. `slot` names the user; a block is valid until the next `scratchBlock`
+ * call for the same slot on the same backend, so a kernel must not hand its slot to code that
+ * takes the same slot. The blocks live as long as the backend (their largest size so far).
+ * Without the backend's allocator it returns null: allocate per call instead.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { isWasmModuleBackend, scratchBlock } from '@deqts/core-layers';
+ * const backend = tf.backend();
+ * if (isWasmModuleBackend(backend)) console.log(scratchBlock(backend, 'my-kernel', 4096)); // a byte offset
+ * ```
+ */
+export function scratchBlock(backend: WasmModuleBackend, slot: string, bytes: number): number | null {
+  const { _malloc: malloc, _free: free } = backend.wasm;
+  if (typeof malloc !== 'function' || typeof free !== 'function') return null;
+  let blocks = scratchBlocks.get(backend);
+  if (!blocks) scratchBlocks.set(backend, (blocks = new Map()));
+  const block = blocks.get(slot);
+  if (block && block.bytes >= bytes) return block.pointer;
+  if (block) free.call(backend.wasm, block.pointer);
+  // grown by half again, so a slowly growing size does not reallocate every call
+  const size = Math.max(bytes, Math.ceil((block?.bytes ?? 0) * 1.5), 64);
+  const pointer = malloc.call(backend.wasm, size) >>> 0;
+  if (pointer === 0) throw new BackendError(`scratchBlock: the wasm backend could not allocate ${size} bytes for '${slot}'`);
+  blocks.set(slot, { pointer, bytes: size });
+  return pointer;
+}
+
+/**
+ * Runs `use` with a scratch block of `bytes` bytes: {@link scratchBlock}'s block for `slot`, or,
+ * where the backend has no allocator, a block allocated for this call and freed after it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { isWasmModuleBackend, withScratch } from '@deqts/core-layers';
+ * const backend = tf.backend();
+ * if (isWasmModuleBackend(backend)) withScratch(backend, 'my-kernel', 1024, (pointer) => console.log(pointer));
+ * ```
+ */
+export function withScratch<T>(backend: WasmModuleBackend, slot: string, bytes: number, use: (pointer: number) => T): T {
+  const pointer = scratchBlock(backend, slot, bytes);
+  if (pointer !== null) return use(pointer);
+  const block = backend.makeOutput([Math.ceil(bytes / 4)], 'float32');
+  try {
+    return use(heapOffset(backend, block));
+  } finally {
+    backend.disposeData(block.dataId);
+  }
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, wasmBytes, wasmModuleExports, type WasmModuleBackend } from '../wasm-modules.js';
+import { heapOffset, wasmBytes, wasmModuleExports, withScratch, type WasmModuleBackend } from '../wasm-modules.js';
 import { WASM_BASE64 as FMA_BASE64 } from './wasm-gemm-fma-wasm.js';
 import { WASM_BASE64 as PLAIN_BASE64 } from './wasm-gemm-wasm.js';
 
@@ -91,17 +91,14 @@ export type GemmOperand = { offset: number; rowStride: number; colStride: number
 /**
  * C (m×n, row-major at byte offset `c`) = A · B with A m×k and B k×n read through their element
  * strides (a transposed operand is a swap of strides), by DEQ.ts's SIMD kernel (wasm-gemm.wat),
- * in the wasm backend's memory. Allocates and frees the kernel's packing scratch.
+ * in the wasm backend's memory. Packs B in a scratch block kept between calls (withScratch).
  */
 export function wasmGemm(backend: WasmModuleBackend, c: number, a: GemmOperand, b: GemmOperand, m: number, k: number, n: number): void {
   if (m === 0 || n === 0) return;
   const kernels = gemmKernels(backend);
-  const pack = backend.makeOutput([packedFloats(k, n)], 'float32');
-  try {
-    kernels.gemm(c, a.offset, b.offset, heapOffset(backend, pack), m, k, n, a.rowStride, a.colStride, b.rowStride, b.colStride);
-  } finally {
-    backend.disposeData(pack.dataId);
-  }
+  withScratch(backend, 'gemm-pack', 4 * packedFloats(k, n), (pack) =>
+    kernels.gemm(c, a.offset, b.offset, pack, m, k, n, a.rowStride, a.colStride, b.rowStride, b.colStride),
+  );
 }
 
 /** The operand view of a stored matrix `[rows, cols]` at `offset`, transposed or not. */

@@ -1,4 +1,4 @@
-import { heapOffset, wasmModuleExports, type WasmModuleBackend } from '../wasm-modules.js';
+import { wasmModuleExports, withScratch, type WasmModuleBackend } from '../wasm-modules.js';
 import { gemmKernels, packedFloats, relaxedSimdSupported, wasmGemmOptions, type GemmOperand } from './wasm-gemm.js';
 import { WASM_BASE64 as FMA_BASE64 } from './wasm-sparse-gemm-fma-wasm.js';
 import { WASM_BASE64 as PLAIN_BASE64 } from './wasm-sparse-gemm-wasm.js';
@@ -79,9 +79,7 @@ function listedByRows(backend: WasmModuleBackend, c: number, a: GemmOperand, b: 
   const panelFloats = packedFloats(k, n) - 8;
   // one scratch block: B's panels, 8 floats for partial stores, the list starts, a cursor per unit,
   // the lists, and (transposed) the product before its transposition
-  const scratch = backend.makeOutput([panelFloats + 8 + 2 * units + 1 + units * k + (transposed ? m * n : 0)], 'float32');
-  try {
-    const pack = heapOffset(backend, scratch);
+  return withScratch(backend, 'sparse-gemm', 4 * (panelFloats + 8 + 2 * units + 1 + units * k + (transposed ? m * n : 0)), (pack) => {
     const tmp = pack + 4 * panelFloats;
     const starts = tmp + 4 * 8;
     const cursor = starts + 4 * (units + 1);
@@ -95,9 +93,7 @@ function listedByRows(backend: WasmModuleBackend, c: number, a: GemmOperand, b: 
     productKernels(backend).listedRows(transposed ? product : c, a.offset, pack, m, k, n, a.rowStride, a.colStride, listed, starts, tmp);
     if (transposed) lists.transpose(c, product, m, n);
     return true;
-  } finally {
-    backend.disposeData(scratch.dataId);
-  }
+  });
 }
 
 /** C = A · B for a mostly-zero B, over per-panel step lists (panelLists). False as listedByRows. */
@@ -105,9 +101,7 @@ function listedByPanels(backend: WasmModuleBackend, c: number, a: GemmOperand, b
   const lists = wasmModuleExports<ListExports>(LISTS_BASE64, backend);
   const units = Math.ceil(n / 8);
   const panelFloats = packedFloats(k, n) - 8;
-  const scratch = backend.makeOutput([panelFloats + 8 + units + 1 + units * k], 'float32');
-  try {
-    const pack = heapOffset(backend, scratch);
+  return withScratch(backend, 'sparse-gemm', 4 * (panelFloats + 8 + units + 1 + units * k), (pack) => {
     const tmp = pack + 4 * panelFloats;
     const starts = tmp + 4 * 8;
     const listed = starts + 4 * (units + 1);
@@ -117,9 +111,7 @@ function listedByPanels(backend: WasmModuleBackend, c: number, a: GemmOperand, b
     if (steps > sparseGemmSettings.maxSteps * units * k) return false;
     productKernels(backend).listedPanels(c, a.offset, pack, m, k, n, a.rowStride, a.colStride, listed, starts, tmp);
     return true;
-  } finally {
-    backend.disposeData(scratch.dataId);
-  }
+  });
 }
 
 let heapCache: Float32Array = new Float32Array(0);
