@@ -144,6 +144,25 @@ export function canRunWasmKernels(): boolean {
   return !(state.gradientDepth > 0 && state.kernelDepth === 0);
 }
 
+/**
+ * Whether ops run now are recorded for a gradient (tfjs-core 4.22 keeps this as the engine's
+ * `state.gradientDepth`: 0 in a top-level backward pass, ≥ 1 inside `tf.grad`'s function). A
+ * gradient function that calls a kernel without a gradient of its own takes a differentiable op
+ * path when this is true (a second-order gradient). If that internal is missing (another tfjs
+ * version) the answer is yes: the always-correct path.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { gradientRecorded } from '@deqts/core-layers';
+ * tf.grad((x: tf.Tensor) => (console.log(gradientRecorded()), tf.square(x)))(tf.scalar(2)); // true
+ * ```
+ */
+export function gradientRecorded(): boolean {
+  const depth = (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth;
+  return typeof depth !== 'number' || depth > 0;
+}
+
 const scratchBlocks = new WeakMap<object, Map<string, { pointer: number; bytes: number }>>();
 
 /**

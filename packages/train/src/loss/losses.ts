@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { ShapeError, parseOptions } from '@deqts/core-layers';
+import { fusedSoftmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 /** How a per-sample loss is reduced: mean over the batch (default), sum, or none (per sample). */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -68,6 +69,10 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: Cros
   if (logits.rank !== 2) throw new ShapeError(`crossEntropy: 'logits' must be rank 2 [batch, classes], got ${describe(logits)}`);
   const [batch, classes] = logits.shape as [number, number];
   return tf.tidy(() => {
+    if (labelSmoothing === 0 && labels.rank === 1 && labels.dtype === 'int32' && labels.shape[0] === batch) {
+      const fused = fusedSoftmaxCrossEntropy(logits, labels, reduction);
+      if (fused) return fused;
+    }
     let target = targetDistribution(labels, batch, classes, 'crossEntropy');
     if (labelSmoothing > 0) target = tf.add(tf.mul(target, 1 - labelSmoothing), labelSmoothing / classes);
     // tf.logSoftmax subtracts the row maximum before exponentiating, and has a fused gradient.

@@ -1,20 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canRunWasmKernels } from '../../engine/wasm-modules.js';
+import { canRunWasmKernels, gradientRecorded } from '../../engine/wasm-modules.js';
 import { range } from './common.js';
 import { groupNormGradWasm, groupNormWasm } from './group-norm-fused.js';
 
 type Affine = (x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
 type Plain = (x: tf.Tensor) => tf.Tensor;
-
-/**
- * Whether ops run now are recorded for a gradient (tfjs-core 4.22 keeps this as the engine's
- * `state.gradientDepth`: 0 in a top-level backward pass, ≥ 1 inside `tf.grad`'s function). If
- * that internal is missing (another tfjs version) the answer is yes: the always-correct path.
- */
-export function gradientRecorded(): boolean {
-  const depth = (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth;
-  return typeof depth !== 'number' || depth > 0;
-}
 
 /**
  * Normalised x̂ of a channels-last x, statistics per sample and group over every position and the

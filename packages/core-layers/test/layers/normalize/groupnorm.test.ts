@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { Chain, Dense, GroupNorm, OptionError, parameterCount, setup, ShapeError, stateCount, Xoshiro } from '@deqts/core-layers';
-import { gradientRecorded } from '../../../src/layers/normalize/group-normalize.js';
+import { gradientRecorded } from '../../../src/engine/wasm-modules.js';
 import { checkGradients, describeBackends, expectClose } from '../../../../../test/utils/index.js';
 
 describeBackends('GroupNorm', () => {
