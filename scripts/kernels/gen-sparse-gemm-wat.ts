@@ -27,66 +27,45 @@ const HEADER = (fma: boolean): string => `;; C = A · B in float32 skipping the 
 ;; are byte offsets in the backend's memory.
 `;
 
-/** The block kernel for `rows` rows of C over the listed steps. */
-function listedBlock(fma: boolean, rows: number, name: string): string {
-  const lines: string[] = [];
-  lines.push(`  ;; C[i0 .. i0+${rows}, j0 .. j0+8) from the A rows at pa (row stride ars, column stride acs bytes) and`);
-  lines.push('  ;; the B panel at pb, over the steps listed from t to end; cols < 8 stores a partial panel via tmp.');
-  lines.push(`  (func $${name} (param $c i32) (param $pa i32) (param $pb i32) (param $t i32) (param $end i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)`);
-  lines.push(`    (local $p i32) (local $a i32) (local $b i32) (local $x v128) (local $b0 v128) (local $b1 v128)${Array.from({ length: rows - 1 }, (_, r) => ` (local $r${r + 1} i32)`).join('')}`);
-  lines.push(`    ${Array.from({ length: rows }, (_, r) => `(local $c${r}0 v128) (local $c${r}1 v128)`).join(' ')}`);
-  for (let r = 1; r < rows; r++) lines.push(`    (local.set $r${r} (i32.mul (local.get $ars) (i32.const ${r})))`);
-  lines.push('    (block $done (loop $step');
-  lines.push('      (br_if $done (i32.ge_u (local.get $t) (local.get $end)))');
-  lines.push('      (local.set $p (i32.load (local.get $t)))');
-  lines.push('      (local.set $b (i32.add (local.get $pb) (i32.shl (local.get $p) (i32.const 5))))');
-  lines.push('      (local.set $a (i32.add (local.get $pa) (i32.mul (local.get $p) (local.get $acs))))');
-  lines.push('      (local.set $b0 (v128.load (local.get $b)))');
-  lines.push('      (local.set $b1 (v128.load offset=16 (local.get $b)))');
-  for (let r = 0; r < rows; r++) {
-    lines.push(`      (local.set $x (v128.load32_splat ${r === 0 ? '(local.get $a)' : `(i32.add (local.get $a) (local.get $r${r}))`}))`);
-    lines.push(`      (local.set $c${r}0 ${madd(fma, `(local.get $c${r}0)`, '(local.get $x)', '(local.get $b0)')})`);
-    lines.push(`      (local.set $c${r}1 ${madd(fma, `(local.get $c${r}1)`, '(local.get $x)', '(local.get $b1)')})`);
-  }
-  lines.push('      (local.set $t (i32.add (local.get $t) (i32.const 4)))');
-  lines.push('      (br $step)))');
-  lines.push(...blockStores(rows, (dst) => `(memory.copy ${dst} (local.get $tmp) (i32.shl (local.get $cols) (i32.const 2)))`));
-  lines.push('  )');
-  return lines.join('\n');
-}
-
 /**
- * The block kernel for `rows` rows × 16 columns of C (two adjacent panels, both full) over the
- * listed steps: the shape for a mostly-zero A, whose lists are per A_LIST_ROWS rows (smaller
- * unions of nonzero columns than 4 rows' at the same multiply-adds per step).
+ * The block kernel for `rows` rows of C over the listed steps, one panel (8 columns; cols < 8
+ * stores a partial panel via tmp) or two adjacent full panels (16 columns, the second at
+ * pb + panelBytes): the wide shape serves a mostly-zero A, whose lists are per A_LIST_ROWS rows
+ * (smaller unions of nonzero columns than 4 rows' at the same multiply-adds per step).
  */
-function listedWideBlock(fma: boolean, rows: number, name: string): string {
+function listedBlock(fma: boolean, rows: number, panels: 1 | 2, name: string): string {
+  const vectors = 2 * panels;
   const lines: string[] = [];
-  lines.push(`  ;; C[i0 .. i0+${rows}, j0 .. j0+16) from the A rows at pa (row stride ars, column stride acs bytes) and`);
-  lines.push('  ;; the B panels at pb and pb + panelBytes, over the steps listed from t to end.');
-  lines.push(`  (func $${name} (param $c i32) (param $pa i32) (param $pb i32) (param $panelBytes i32) (param $t i32) (param $end i32) (param $ars i32) (param $acs i32) (param $rowBytes i32)`);
-  lines.push(`    (local $p i32) (local $a i32) (local $b i32) (local $x v128) (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)${Array.from({ length: rows - 1 }, (_, r) => ` (local $r${r + 1} i32)`).join('')}`);
-  lines.push(`    ${Array.from({ length: rows }, (_, r) => [0, 1, 2, 3].map((v) => `(local $c${r}${v} v128)`).join(' ')).join(' ')}`);
+  lines.push(`  ;; C[i0 .. i0+${rows}, j0 .. j0+${8 * panels}) from the A rows at pa (row stride ars, column stride acs bytes) and`);
+  lines.push(panels === 1 ? '  ;; the B panel at pb, over the steps listed from t to end; cols < 8 stores a partial panel via tmp.' : '  ;; the B panels at pb and pb + panelBytes, over the steps listed from t to end.');
+  const params = panels === 1 ? '(param $t i32) (param $end i32) (param $ars i32) (param $acs i32) (param $rowBytes i32) (param $cols i32) (param $tmp i32)' : '(param $panelBytes i32) (param $t i32) (param $end i32) (param $ars i32) (param $acs i32) (param $rowBytes i32)';
+  lines.push(`  (func $${name} (param $c i32) (param $pa i32) (param $pb i32) ${params}`);
+  const bLocals = Array.from({ length: vectors }, (_, v) => ` (local $b${v} v128)`).join('');
+  lines.push(`    (local $p i32) (local $a i32) (local $b i32) (local $x v128)${bLocals}${Array.from({ length: rows - 1 }, (_, r) => ` (local $r${r + 1} i32)`).join('')}`);
+  lines.push(`    ${Array.from({ length: rows }, (_, r) => Array.from({ length: vectors }, (_, v) => `(local $c${r}${v} v128)`).join(' ')).join(' ')}`);
   for (let r = 1; r < rows; r++) lines.push(`    (local.set $r${r} (i32.mul (local.get $ars) (i32.const ${r})))`);
   lines.push('    (block $done (loop $step');
   lines.push('      (br_if $done (i32.ge_u (local.get $t) (local.get $end)))');
   lines.push('      (local.set $p (i32.load (local.get $t)))');
   lines.push('      (local.set $b (i32.add (local.get $pb) (i32.shl (local.get $p) (i32.const 5))))');
   lines.push('      (local.set $a (i32.add (local.get $pa) (i32.mul (local.get $p) (local.get $acs))))');
-  lines.push('      (local.set $b0 (v128.load (local.get $b)))');
-  lines.push('      (local.set $b1 (v128.load offset=16 (local.get $b)))');
-  lines.push('      (local.set $b (i32.add (local.get $b) (local.get $panelBytes)))');
-  lines.push('      (local.set $b2 (v128.load (local.get $b)))');
-  lines.push('      (local.set $b3 (v128.load offset=16 (local.get $b)))');
+  for (let panel = 0; panel < panels; panel++) {
+    if (panel > 0) lines.push('      (local.set $b (i32.add (local.get $b) (local.get $panelBytes)))');
+    lines.push(`      (local.set $b${2 * panel} (v128.load (local.get $b)))`);
+    lines.push(`      (local.set $b${2 * panel + 1} (v128.load offset=16 (local.get $b)))`);
+  }
   for (let r = 0; r < rows; r++) {
     lines.push(`      (local.set $x (v128.load32_splat ${r === 0 ? '(local.get $a)' : `(i32.add (local.get $a) (local.get $r${r}))`}))`);
-    for (let v = 0; v < 4; v++) lines.push(`      (local.set $c${r}${v} ${madd(fma, `(local.get $c${r}${v})`, '(local.get $x)', `(local.get $b${v})`)})`);
+    for (let v = 0; v < vectors; v++) lines.push(`      (local.set $c${r}${v} ${madd(fma, `(local.get $c${r}${v})`, '(local.get $x)', `(local.get $b${v})`)})`);
   }
   lines.push('      (local.set $t (i32.add (local.get $t) (i32.const 4)))');
   lines.push('      (br $step)))');
-  for (let r = 0; r < rows; r++) {
-    const dst = r === 0 ? '(local.get $c)' : `(i32.add (local.get $c) (i32.mul (local.get $rowBytes) (i32.const ${r})))`;
-    for (let v = 0; v < 4; v++) lines.push(`    (v128.store offset=${16 * v} ${dst} (local.get $c${r}${v}))`);
+  if (panels === 1) lines.push(...blockStores(rows, (dst) => `(memory.copy ${dst} (local.get $tmp) (i32.shl (local.get $cols) (i32.const 2)))`));
+  else {
+    for (let r = 0; r < rows; r++) {
+      const dst = r === 0 ? '(local.get $c)' : `(i32.add (local.get $c) (i32.mul (local.get $rowBytes) (i32.const ${r})))`;
+      for (let v = 0; v < vectors; v++) lines.push(`    (v128.store offset=${16 * v} ${dst} (local.get $c${r}${v}))`);
+    }
   }
   lines.push('  )');
   return lines.join('\n');
@@ -189,15 +168,15 @@ export function sparseGemmWat(fma: boolean): string {
       (br $block)))
   )
 
-${listedBlock(fma, BLOCK_ROWS, 'block')}
+${listedBlock(fma, BLOCK_ROWS, 1, 'block')}
 
-${listedBlock(fma, A_LIST_ROWS, 'pairBlock')}
+${listedBlock(fma, A_LIST_ROWS, 1, 'pairBlock')}
 
-${listedBlock(fma, 1, 'row')}
+${listedBlock(fma, 1, 1, 'row')}
 
-${listedWideBlock(fma, A_LIST_ROWS, 'wideBlock')}
+${listedBlock(fma, A_LIST_ROWS, 2, 'wideBlock')}
 
-${listedWideBlock(fma, 1, 'wideRow')}
+${listedBlock(fma, 1, 2, 'wideRow')}
 )
 `;
 }
