@@ -51,10 +51,39 @@ export function parseOptionsEither<S extends z.ZodType>(
  * ```
  */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, owner: string): z.output<S> {
-  return pipe(
+  const cached = lastParse.get(schema);
+  if (cached && sameFlatOptions(cached.input, value ?? {})) return { ...(cached.output as object) } as z.output<S>;
+  const output = pipe(
     parseOptionsEither(schema, value, owner),
     E.getOrElse<OptionError, z.output<S>>((error) => {
       throw error;
     }),
   );
+  // options of primitives only (most, e.g. a training step's { replay: true } every step) are
+  // remembered per schema, so the same options again skip zod; a copy is handed out each time
+  const input = value ?? {};
+  if (isFlat(input) && isFlat(output)) lastParse.set(schema, { input: { ...(input as object) }, output: { ...(output as object) } });
+  return output;
+}
+
+/** Per schema, the last options parsed whose input and output hold only primitive values. */
+const lastParse = new WeakMap<z.ZodType, { input: object; output: object }>();
+
+/** A plain object whose own values are all primitives (so a shallow copy is a full copy). */
+function isFlat(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const k of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== null && (typeof v === 'object' || typeof v === 'function')) return false;
+  }
+  return true;
+}
+
+/** Whether `value` is a flat object with exactly `remembered`'s keys and values. */
+function sameFlatOptions(remembered: object, value: unknown): boolean {
+  if (!isFlat(value)) return false;
+  const keys = Object.keys(remembered);
+  if (Object.keys(value).length !== keys.length) return false;
+  for (const k of keys) if (!Object.hasOwn(value, k) || !Object.is((value as Record<string, unknown>)[k], (remembered as Record<string, unknown>)[k])) return false;
+  return true;
 }
