@@ -16,7 +16,9 @@
  * packages/solvers/src/internal/switches.ts, packages/train/src/optim/switches.ts, and
  * `gemmFma`, the wasm matrix product's fused multiply-add, `sparseGemm`, its zero-skipping
  * path, `zeroOperands`, that path for all-zero small operands, `replayFreeEarly`, replayed
- * outputs freed after their last reader, and `wasmBinary`, the SIMD Add/Sub/Multiply); 'none'
+ * outputs freed after their last reader, `replayFuse`, products fused with their Add (each
+ * variant gets its own loss function, so its own program), and `wasmBinary`, the SIMD
+ * Add/Sub/Multiply); 'none'
  * times the same code twice (noise floor).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -74,6 +76,13 @@ const engineSwitches = {
   set replayFreeEarly(on: boolean) {
     replaySettings.freeEarly = on;
   },
+  /** replayed programs fuse a product with the Add that is its only reader (read when a program is built). */
+  get replayFuse(): boolean {
+    return replaySettings.fuseProductAdd;
+  },
+  set replayFuse(on: boolean) {
+    replaySettings.fuseProductAdd = on;
+  },
   /** wasm Add/Sub/Multiply of equal shapes or a repeated row on DEQ.ts's SIMD kernel (off: the stock kernels). */
   get wasmBinary(): boolean {
     return binaryKernelSettings.enabled;
@@ -86,7 +95,7 @@ const engineSwitches = {
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, replayFreeEarly: true, wasmBinary: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, replayFreeEarly: true, replayFuse: true, wasmBinary: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
@@ -97,6 +106,10 @@ const setSwitch = (on: boolean): void => {
   if (switchName === 'wasmBinary') engineSwitches.wasmBinary = on;
   if (switchName === 'zeroOperands') engineSwitches.zeroOperands = on;
   if (switchName === 'replayFreeEarly') engineSwitches.replayFreeEarly = on;
+  if (switchName === 'replayFuse') {
+    engineSwitches.replayFuse = on;
+    variantLoss = variantLossFns[on ? 'on' : 'off'];
+  }
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };
@@ -111,10 +124,14 @@ const [ps0, st0] = setup(rng.split(), model);
 let st = trainmode(st0) as States;
 if (config === 'E') st = updateState(st, 'fixedDepth', 5);
 let ts = TrainState(model, ps0 as Params, st, adam({ learningRate: 1e-3 }));
-const lossFn = (m: AnyLayer, p: Params, s: States, batch: Batch) => {
+const makeLossFn = () => (m: AnyLayer, p: Params, s: States, batch: Batch) => {
   const [logits, newSt] = m(batch.x, p, s) as readonly [tf.Tensor, States];
   return [crossEntropy(logits, batch.y), newSt, {}] as const;
 };
+const lossFn = makeLossFn();
+/** A replayed program keeps the setting it was built with: `replayFuse` gives each variant its own loss function, so its own program. */
+const variantLossFns = { off: makeLossFn(), on: makeLossFn() };
+let variantLoss = lossFn;
 const fixed: Batch[] = [];
 let n = 0;
 for (const batch of batches(data.train, { batchSize: 128, shuffle: true, rng })) {
@@ -143,12 +160,12 @@ const step = (): number => {
   const t0 = performance.now();
   for (const b of fixed) {
     if (withOptimizer) {
-      const [grads, , , withStates] = computeGradients(ts, lossFn, b, { replay });
+      const [grads, , , withStates] = computeGradients(ts, variantLoss, b, { replay });
       ts = applyGradients(withStates, grads, { replay: replayUpdate });
       treeDispose(grads);
       continue;
     }
-    const [grads, , , next] = computeGradients(ts, lossFn, b, { replay });
+    const [grads, , , next] = computeGradients(ts, variantLoss, b, { replay });
     treeDispose(grads);
     ts = next;
   }

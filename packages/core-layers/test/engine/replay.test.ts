@@ -113,6 +113,49 @@ describeBackends('replayable (trace once, replay the kernels)', () => {
     tf.dispose([x, expected]);
   });
 
+  it('fuses a product with the Add that is its only reader (wasm), same bits; a product read twice or returned keeps its Add', () => {
+    const w = tf.randomNormal([16, 16], 0, 1, 'float32', 4);
+    const u = tf.randomNormal([8, 16], 0, 1, 'float32', 5);
+    const f = (x: tf.Tensor, w: tf.Tensor, u: tf.Tensor) =>
+      tf.tidy(() => {
+        const first = tf.add(tf.matMul(x, w, false, true), u); // product, then Add: fused
+        const second = tf.add(u, tf.matMul(first, w)); // the addend first: fused
+        const shared = tf.matMul(second, w);
+        const third = tf.add(shared, tf.tanh(shared)); // the product has two readers: kept apart
+        const returned = tf.matMul(third, w);
+        const loss = tf.sum(tf.add(returned, u)); // the product is also returned: kept apart
+        const [gw] = tf.grads((ww: tf.Tensor) => tf.sum(tf.tanh(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, ww), u)), ww), u))))([w]);
+        return { loss, returned, gw };
+      });
+    const kernels = (fuse: boolean): number => {
+      replaySettings.fuseProductAdd = fuse;
+      const g = replayable(f);
+      for (let i = 0; i < 4; i++) {
+        const x = tf.randomNormal([8, 16], 0, 1, 'float32', 30 + i);
+        const plain = f(x, w, u);
+        const out = g(x, w, u);
+        expect(bits(out.loss), `call ${i}`).toEqual(bits(plain.loss));
+        expect(bits(out.returned)).toEqual(bits(plain.returned));
+        expect(bits(out.gw)).toEqual(bits(plain.gw));
+        tf.dispose([x, plain, out]);
+      }
+      expect(g.report().replays).toBe(2);
+      const count = g.report().kernelsPerReplay[0];
+      g.dispose();
+      return count;
+    };
+    try {
+      const fused = kernels(true);
+      const apart = kernels(false);
+      // first, second, the two products + u inside the gradient's function, and the gradient's
+      // accumulation over the two uses of ww: 5 (wasm only; shared and returned stay apart)
+      expect(apart - fused).toBe(tf.getBackend() === 'wasm' ? 5 : 0);
+    } finally {
+      replaySettings.fuseProductAdd = true;
+    }
+    tf.dispose([w, u]);
+  });
+
   it('refuses a function that reads tensor data on the host, and keeps answering correctly', () => {
     const f = replayable((x: tf.Tensor) => (x.dataSync()[0] > 0 ? tf.neg(x) : tf.exp(x)));
     for (const v of [1, -1, 1, -1]) {

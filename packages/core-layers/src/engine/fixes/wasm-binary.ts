@@ -79,3 +79,17 @@ export function binaryWasm(backend: WasmModuleBackend, name: BinaryKernel, a: tf
   );
   return out;
 }
+
+/**
+ * target += other in place for two float32 tensors of one shape, by the SIMD kernel (a fused op
+ * of a replayed program adds into a product it just made). False, having done nothing, for other
+ * dtypes or shapes.
+ */
+export function addInto(backend: WasmModuleBackend, target: tf.TensorInfo, other: tf.TensorInfo): boolean {
+  if (target.dtype !== 'float32' || other.dtype !== 'float32' || target.shape.length !== other.shape.length || target.shape.some((d, i) => d !== other.shape[i])) return false;
+  const n = size(target.shape);
+  if (n === 0) return true;
+  const at = heapOffset(backend, target);
+  wasmModuleExports<{ binary(op: number, out: number, a: number, b: number, n: number, period: number): void }>(WASM_BASE64, backend).binary(OPS.Add, at, at, heapOffset(backend, other), n, n);
+  return true;
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../../core/errors.js';
 import { treeUnflatten } from '../../core/tree.js';
 import type { KernelTrace, TraceSlot } from './kernel-trace.js';
+import { fuseProductAdds } from './fuse-product-add.js';
 
 /*
  * A kernel trace turned into a program that runs the same kernels, in the same order, on new
@@ -14,14 +15,15 @@ import type { KernelTrace, TraceSlot } from './kernel-trace.js';
  */
 
 /**
- * Internal switch (bench/ab-step.ts `--switch replayFreeEarly` times both): free each kernel
- * output after its last reader instead of after the whole program.
+ * Internal switches (bench/ab-step.ts `--switch replayFreeEarly` / `replayFuse` time both): free
+ * each kernel output after its last reader instead of after the whole program; fuse a product
+ * with the Add that is its only reader (fuse-product-add.ts; read when a program is built).
  */
-export const replaySettings = { freeEarly: true };
+export const replaySettings = { freeEarly: true, fuseProductAdd: true };
 
 type KernelBackendWithRefs = tf.KernelBackend & { incRef(dataId: tf.DataId): void };
 
-type ProgramOp = {
+export type ProgramOp = {
   readonly kernelName: string;
   readonly kernelFunc: tf.KernelFunc;
   readonly inputNames: readonly string[] | null;
@@ -67,12 +69,12 @@ export class ReplayProgram {
       if (!kernel) throw new BackendError(`replay: kernel '${op.kernelName}' is not registered for backend '${trace.backendName}'`);
       kept.push({ ...op, kernelFunc: kernel.kernelFunc });
     }
-    this.ops = kept.reverse();
-    this.kernelCount = this.ops.length;
     // each kernel output's data is freed right after the last kernel that reads it (unless the
     // call returns it), so the allocator hands the next outputs blocks still in cache
     const pinned = new Uint8Array(slots.length);
     for (const out of trace.outputs) if (out.kind === 'tensor') pinned[this.base[out.slot]] = 1;
+    this.ops = replaySettings.fuseProductAdd ? fuseProductAdds(kept.reverse(), slots, this.base, pinned, trace.backendName) : kept.reverse();
+    this.kernelCount = this.ops.length;
     const lastUse = new Int32Array(slots.length).fill(-1);
     this.ops.forEach((op, i) => {
       for (const s of op.outputSlots) lastUse[s] = i;
