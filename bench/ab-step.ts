@@ -47,69 +47,36 @@ const kernels = args.includes('--kernels');
 /** Time whole training steps (gradients and the Adam update) instead of the gradients alone. */
 const withOptimizer = args.includes('--optimizer');
 
-const engineSwitches = {
-  /** wasm matrix product: the relaxed-SIMD fused multiply-add kernel (off: SIMD128 mul + add). */
-  get gemmFma(): boolean {
-    return wasmGemmOptions.multiplyAdd === 'auto';
-  },
-  set gemmFma(on: boolean) {
-    wasmGemmOptions.multiplyAdd = on ? 'auto' : 'simd128';
-  },
+/** Engine settings flipped by `--switch name`: the settings object and its boolean field. */
+const engineSettings: Record<string, [Record<string, unknown>, string]> = {
   /** wasm matrix product: leave out the steps that add only zeros of a mostly-zero operand (MNIST's pixels). */
-  get sparseGemm(): boolean {
-    return sparseGemmSettings.enabled;
-  },
-  set sparseGemm(on: boolean) {
-    sparseGemmSettings.enabled = on;
-  },
+  sparseGemm: [sparseGemmSettings, 'enabled'],
   /** wasm matrix product: skip every step of a product with an all-zero smaller operand (z₀ = 0). */
-  get zeroOperands(): boolean {
-    return sparseGemmSettings.zeroOperands;
-  },
-  set zeroOperands(on: boolean) {
-    sparseGemmSettings.zeroOperands = on;
-  },
+  zeroOperands: [sparseGemmSettings, 'zeroOperands'],
   /** replayed programs free each kernel output after its last reader (off: after the whole program). */
-  get replayFreeEarly(): boolean {
-    return replaySettings.freeEarly;
-  },
-  set replayFreeEarly(on: boolean) {
-    replaySettings.freeEarly = on;
-  },
+  replayFreeEarly: [replaySettings, 'freeEarly'],
   /** replayed programs fuse a product with the Add that is its only reader (read when a program is built). */
-  get replayFuse(): boolean {
-    return replaySettings.fuseProductAdd;
-  },
-  set replayFuse(on: boolean) {
-    replaySettings.fuseProductAdd = on;
-  },
+  replayFuse: [replaySettings, 'fuseProductAdd'],
   /** wasm Add/Sub/Multiply of equal shapes or a repeated row on DEQ.ts's SIMD kernel (off: the stock kernels). */
-  get wasmBinary(): boolean {
-    return binaryKernelSettings.enabled;
-  },
-  set wasmBinary(on: boolean) {
-    binaryKernelSettings.enabled = on;
-  },
+  wasmBinary: [binaryKernelSettings, 'enabled'],
 };
 /** `--switch replay`: replay the step's recorded kernels (computeGradients' `replay` option). */
 let replay = args.includes('--replay');
 /** `--switch replayUpdate`: the optimizer step replayed too (applyGradients' `replay`), gradients as `--replay` says. */
 let replayUpdate = replay;
-const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, gemmFma: true, sparseGemm: true, zeroOperands: true, replayFreeEarly: true, replayFuse: true, wasmBinary: true, replay: true, replayUpdate: true };
+const switches: Record<string, boolean> = { ...deqSwitches, ...solverSwitches, ...optimSwitches, ...Object.fromEntries(Object.keys(engineSettings).map((k) => [k, true])), gemmFma: true, replay: true, replayUpdate: true };
 if (switchName !== 'none' && !(switchName in switches)) throw new Error(`unknown switch '${switchName}'; known: ${Object.keys(switches).join(', ')}`);
 const setSwitch = (on: boolean): void => {
   if (switchName in deqSwitches) (deqSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in solverSwitches) (solverSwitches as Record<string, boolean>)[switchName] = on;
   if (switchName in optimSwitches) (optimSwitches as Record<string, boolean>)[switchName] = on;
-  if (switchName === 'gemmFma') engineSwitches.gemmFma = on;
-  if (switchName === 'sparseGemm') engineSwitches.sparseGemm = on;
-  if (switchName === 'wasmBinary') engineSwitches.wasmBinary = on;
-  if (switchName === 'zeroOperands') engineSwitches.zeroOperands = on;
-  if (switchName === 'replayFreeEarly') engineSwitches.replayFreeEarly = on;
-  if (switchName === 'replayFuse') {
-    engineSwitches.replayFuse = on;
-    variantLoss = variantLossFns[on ? 'on' : 'off'];
+  // the wasm matrix product's relaxed-SIMD fused multiply-add (off: SIMD128 multiply then add)
+  if (switchName === 'gemmFma') wasmGemmOptions.multiplyAdd = on ? 'auto' : 'simd128';
+  if (switchName in engineSettings) {
+    const [settings, field] = engineSettings[switchName];
+    settings[field] = on;
   }
+  if (switchName === 'replayFuse') variantLoss = variantLossFns[on ? 'on' : 'off'];
   if (switchName === 'replay') replay = replayUpdate = on;
   if (switchName === 'replayUpdate') replayUpdate = on;
 };
