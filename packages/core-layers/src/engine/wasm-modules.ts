@@ -139,9 +139,28 @@ export function registerWasmKernel(
  */
 export function canRunWasmKernels(): boolean {
   if (tf.getBackend() !== 'wasm' || !isWasmModuleBackend(tf.backend())) return false;
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown; kernelDepth?: unknown } }).state;
-  if (!state || typeof state.gradientDepth !== 'number' || typeof state.kernelDepth !== 'number') return false;
-  return !(state.gradientDepth > 0 && state.kernelDepth === 0);
+  const depth = gradientDepth();
+  const kernelDepth = (tf.engine() as unknown as { state?: { kernelDepth?: unknown } }).state?.kernelDepth;
+  if (depth === null || typeof kernelDepth !== 'number') return false;
+  return !(depth > 0 && kernelDepth === 0);
+}
+
+/**
+ * How many gradient computations are recording ops run now (tfjs-core 4.22 keeps it as the
+ * engine's `state.gradientDepth`: 0 at top level and in a top-level backward pass, 1 inside
+ * `tf.grad`'s function, 2 inside a gradient taken inside another's function), or null if that
+ * internal is missing (another tfjs version): callers then take their always-correct path.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { gradientDepth } from '@deqts/core-layers';
+ * tf.grad((x: tf.Tensor) => (console.log(gradientDepth()), tf.square(x)))(tf.scalar(2)); // 1
+ * ```
+ */
+export function gradientDepth(): number | null {
+  const depth = (tf.engine() as unknown as { state?: { gradientDepth?: unknown } }).state?.gradientDepth;
+  return typeof depth === 'number' ? depth : null;
 }
 
 /**
@@ -159,8 +178,8 @@ export function canRunWasmKernels(): boolean {
  * ```
  */
 export function gradientRecorded(): boolean {
-  const depth = (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth;
-  return typeof depth !== 'number' || depth > 0;
+  const depth = gradientDepth();
+  return depth === null || depth > 0;
 }
 
 const scratchBlocks = new WeakMap<object, Map<string, { pointer: number; bytes: number }>>();

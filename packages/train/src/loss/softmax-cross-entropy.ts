@@ -5,7 +5,7 @@
  * in arithmetic. Computed per row in float64 (max, log-sum-exp, probabilities), rounded once.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gradientRecorded, isWasmModuleBackend, registerWasmKernel, type WasmModuleBackend } from '@deqts/core-layers';
+import { BackendError, gradientDepth, gradientRecorded, isWasmModuleBackend, registerWasmKernel, type WasmModuleBackend } from '@deqts/core-layers';
 import type { Reduction } from './losses.js';
 
 const FORWARD = 'DeqtsSoftmaxCrossEntropy';
@@ -65,45 +65,30 @@ function gradient(backend: WasmModuleBackend, inputs: Inputs, attrs: Record<stri
 }
 
 /**
- * Whether this forward runs inside a gradient that is itself being differentiated (tfjs's
- * `gradientDepth` ≥ 2; unknown counts as yes): its backward pass would be recorded, and the
- * fused gradient kernel has no gradient of its own, so such calls take the op composition.
- */
-function nestedGradient(): boolean {
-  const depth = (tf.engine().state as unknown as { gradientDepth?: unknown }).gradientDepth;
-  return typeof depth !== 'number' || depth >= 2;
-}
-
-/**
  * The cross-entropy of `logits` [batch, classes] (float32) against int32 class indices `labels`
  * [batch], reduced as `reduction`, with its gradient, on the wasm backend's fused kernels; null
  * on another backend or inside a nested gradient (the caller then composes tfjs ops).
  */
 export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, reduction: Reduction): tf.Tensor | null {
-  if (!isWasmModuleBackend(tf.backend()) || logits.dtype !== 'float32' || logits.rank !== 2 || nestedGradient()) return null;
+  // inside a gradient that is itself differentiated (depth ≥ 2; unknown counts as such) the
+  // backward pass would be recorded, and the gradient kernel has no gradient: compose ops there
+  const depth = gradientDepth();
+  if (!isWasmModuleBackend(tf.backend()) || logits.dtype !== 'float32' || logits.rank !== 2 || depth === null || depth >= 2) return null;
   registerWasmKernel(FORWARD, forward);
   registerWasmKernel(GRADIENT, gradient);
   const attrs = { reduction } as unknown as tf.NamedAttrMap;
   const loss = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const [value, probs] = tf.engine().runKernel(FORWARD, { logits: x, labels }, attrs) as unknown as [tf.Tensor, tf.Tensor];
-    save([x, probs]);
+    save([probs]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, [xs, probsSaved]: tf.Tensor[]) =>
-        // a backward pass that is being recorded (not one from a nested forward, which took the
-        // op path) gets the same values from ops, since the kernel has no gradient of its own
-        gradientRecorded() ? opGradient(xs, labels, dy, reduction) : (tf.engine().runKernel(GRADIENT, { probs: probsSaved, labels, dy }, attrs) as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, [probsSaved]: tf.Tensor[]) => {
+        // a forward at depth ≤ 1 has its backward at depth 0 (tfjs ends a tape before backprop):
+        // a recorded backward here would silently drop the second-order terms, so refuse it
+        if (gradientRecorded()) throw new BackendError('crossEntropy: the fused wasm gradient is being differentiated, which its forward depth rules out (tfjs internals changed?)');
+        return tf.engine().runKernel(GRADIENT, { probs: probsSaved, labels, dy }, attrs) as tf.Tensor;
+      },
     };
   }) as never) as (x: tf.Tensor) => tf.Tensor;
   return loss(logits);
-}
-
-/** The gradient kernel's result composed of differentiable tfjs ops of the logits. */
-function opGradient(logits: tf.Tensor, labels: tf.Tensor, dy: tf.Tensor, reduction: Reduction): tf.Tensor {
-  const [n, c] = logits.shape;
-  const target = tf.cast(tf.oneHot(labels, c), 'float32');
-  // a label outside [0, classes) has an all-zero target, and gradient 0
-  const valid = tf.sum(target, -1, true);
-  const perSample = reduction === 'none' ? tf.reshape(dy, [n, 1]) : reduction === 'mean' ? tf.div(dy, n) : dy;
-  return tf.mul(tf.sub(tf.mul(tf.softmax(logits), valid), target), perSample);
 }
