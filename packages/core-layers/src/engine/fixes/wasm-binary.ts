@@ -69,14 +69,7 @@ export function binaryWasm(backend: WasmModuleBackend, name: BinaryKernel, a: tf
   // short repeated rows (a scalar factor) would run the kernel's row loop per value: stock kernel
   if (n === 0 || period === 0 || (period < 16 && period !== n)) return null;
   const out = backend.makeOutput([...x.shape], 'float32');
-  wasmModuleExports<{ binary(op: number, out: number, a: number, b: number, n: number, period: number): void }>(WASM_BASE64, backend).binary(
-    OPS[name],
-    heapOffset(backend, out),
-    heapOffset(backend, x),
-    heapOffset(backend, y),
-    n,
-    period,
-  );
+  binaryKernel(backend).binary(OPS[name], heapOffset(backend, out), heapOffset(backend, x), heapOffset(backend, y), n, period);
   return out;
 }
 
@@ -90,6 +83,11 @@ export function addInto(backend: WasmModuleBackend, target: tf.TensorInfo, other
   const n = size(target.shape);
   if (n === 0) return true;
   const at = heapOffset(backend, target);
-  wasmModuleExports<{ binary(op: number, out: number, a: number, b: number, n: number, period: number): void }>(WASM_BASE64, backend).binary(OPS.Add, at, at, heapOffset(backend, other), n, n);
+  binaryKernel(backend).binary(OPS.Add, at, at, heapOffset(backend, other), n, n);
   return true;
+}
+
+/** wasm-binary.wat: out = a (op) b over n values, b repeating with the given period. */
+function binaryKernel(backend: WasmModuleBackend): { binary(op: number, out: number, a: number, b: number, n: number, period: number): void } {
+  return wasmModuleExports(WASM_BASE64, backend);
 }

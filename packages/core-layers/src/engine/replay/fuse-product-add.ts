@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../../core/errors.js';
 import { isWasmModuleBackend } from '../wasm-modules.js';
 import { addInto } from '../fixes/wasm-binary.js';
 import type { TraceSlot } from './kernel-trace.js';
@@ -64,10 +65,8 @@ function fusedProductAdd(matMul: tf.KernelFunc, shape: readonly number[]): tf.Ke
     const made = matMul({ inputs: { a: inputs.a, b: inputs.b }, attrs, backend }) as tf.TensorInfo;
     const c: tf.TensorInfo = { dataId: made.dataId, shape: [...shape], dtype: made.dtype };
     const addend = inputs.addend as tf.TensorInfo;
-    if (isWasmModuleBackend(backend) && addInto(backend, c, addend)) return c;
-    // (not reached on wasm with float32 operands) the stock Add, as the trace ran it
-    const sum = tf.getKernel('Add', 'wasm')!.kernelFunc({ inputs: { a: c, b: addend }, attrs: {}, backend }) as tf.TensorInfo;
-    (backend as tf.KernelBackend).disposeData(c.dataId);
-    return sum;
+    // fusion takes float32 operands of one shape on wasm only, where addInto always applies
+    if (!isWasmModuleBackend(backend) || !addInto(backend, c, addend)) throw new BackendError('replay: a fused product + Add ran off wasm or on operands it does not take');
+    return c;
   };
 }

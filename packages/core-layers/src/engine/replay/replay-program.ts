@@ -58,8 +58,10 @@ export class ReplayProgram {
       this.base[i] = s.kind === 'view' ? this.base[s.of] : i;
       if (s.kind === 'input') this.inputSlots.push([i, s.index]);
     });
-    const live = new Uint8Array(slots.length);
-    for (const out of trace.outputs) if (out.kind === 'tensor') live[this.base[out.slot]] = 1;
+    // the data the call returns: never freed early, and where the liveness walk starts
+    const pinned = new Uint8Array(slots.length);
+    for (const out of trace.outputs) if (out.kind === 'tensor') pinned[this.base[out.slot]] = 1;
+    const live = pinned.slice();
     const kept: ProgramOp[] = [];
     for (let i = trace.ops.length - 1; i >= 0; i--) {
       const op = trace.ops[i];
@@ -69,12 +71,10 @@ export class ReplayProgram {
       if (!kernel) throw new BackendError(`replay: kernel '${op.kernelName}' is not registered for backend '${trace.backendName}'`);
       kept.push({ ...op, kernelFunc: kernel.kernelFunc });
     }
-    // each kernel output's data is freed right after the last kernel that reads it (unless the
-    // call returns it), so the allocator hands the next outputs blocks still in cache
-    const pinned = new Uint8Array(slots.length);
-    for (const out of trace.outputs) if (out.kind === 'tensor') pinned[this.base[out.slot]] = 1;
     this.ops = replaySettings.fuseProductAdd ? fuseProductAdds(kept.reverse(), slots, this.base, pinned, trace.backendName) : kept.reverse();
     this.kernelCount = this.ops.length;
+    // each kernel output's data is freed right after the last kernel that reads it (unless the
+    // call returns it), so the allocator hands the next outputs blocks still in cache
     const lastUse = new Int32Array(slots.length).fill(-1);
     this.ops.forEach((op, i) => {
       for (const s of op.outputSlots) lastUse[s] = i;

@@ -45,53 +45,41 @@ const OBJECT = 2;
 const TENSOR = 3;
 const VALUE = 4;
 
-/** The tensor and other leaves of a call's arguments, its structure as a key, and as a template. */
-type Signature = { tensors: tf.Tensor[]; values: unknown[]; key: string; template: unknown[] };
+/** The tensor and other leaves of a call's arguments, and their structure as a template. */
+type Signature = { tensors: tf.Tensor[]; values: unknown[]; template: unknown[] };
 
 /**
- * The arguments' tensor leaves and other leaves (in treeFlatten's order) and a key naming the
- * backend, the tree structure and each tensor's dtype and shape, built in one walk, with the
- * template {@link matchTemplate} checks the next call against.
+ * The arguments' tensor leaves and other leaves (in treeFlatten's order) and a template of their
+ * structure — the backend, each object's keys, each array's length, each tensor's dtype and
+ * shape, a token per other leaf — which {@link matchTemplate} checks later calls against.
  */
 function signatureOf(args: unknown): Signature {
   const tensors: tf.Tensor[] = [];
   const values: unknown[] = [];
-  const backend = tf.getBackend();
-  let key = backend;
-  const template: unknown[] = [backend];
+  const template: unknown[] = [tf.getBackend()];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
-      key += '[';
       template.push(ARRAY, node.length);
       for (const child of node) walk(child);
-      key += ']';
     } else if (isTreeNode(node)) {
-      key += '{';
       const keys = Object.keys(node);
       template.push(OBJECT, keys);
-      for (const k of keys) {
-        key += `${JSON.stringify(k)}:`;
-        walk((node as Record<string, unknown>)[k]);
-      }
-      key += '}';
+      for (const k of keys) walk((node as Record<string, unknown>)[k]);
     } else if (isTensor(node)) {
       tensors.push(node);
       template.push(TENSOR, node.dtype, node.shape.slice());
-      key += `${node.dtype}(${node.shape.join(',')}),`;
     } else {
       values.push(node);
       template.push(VALUE);
-      key += '_,';
     }
   };
   walk(args);
-  return { tensors, values, key, template };
+  return { tensors, values, template };
 }
 
 /**
  * The tensors and other leaves of `args` when they have the structure `template` records (same
- * backend, keys, array lengths, tensor dtypes and shapes), else null: the signature of the
- * previous call checked without building and hashing its key.
+ * backend, keys, array lengths, tensor dtypes and shapes), else null.
  */
 function matchTemplate(template: readonly unknown[], args: unknown): { tensors: tf.Tensor[]; values: unknown[] } | null {
   if (template[0] !== tf.getBackend()) return null;
@@ -135,7 +123,7 @@ function matchTemplate(template: readonly unknown[], args: unknown): { tensors: 
  * the backend's memory, outside the JavaScript heap). The held value is the entries map only, not
  * the function, so registering does not keep the function alive.
  */
-const finalizer = new FinalizationRegistry<Map<string, Entry>>((entries) => {
+const finalizer = new FinalizationRegistry<Map<unknown[], Entry>>((entries) => {
   for (const e of entries.values()) {
     try {
       e.program?.dispose();
@@ -186,41 +174,43 @@ type Entry = {
  */
 export function replayable<A extends unknown[], R>(fn: (...args: A) => R, options: ReplayableOptions = {}): ReplayableFunction<A, R> {
   const { maxTraces, maxSignatures } = parseOptions(ReplayableOptionsSchema, options, 'replayable');
-  const entries = new Map<string, Entry>();
+  /** Per signature seen (its template), its traces or program. */
+  const entries = new Map<unknown[], Entry>();
   let replays = 0;
   let plainCalls = 0;
   let reason: string | null = null;
   let disposed = false;
-  /** The last signature seen and its entry. */
-  let previous: { template: unknown[]; entry: Entry } | null = null;
+  /** The template of the last call's signature. */
+  let previous: unknown[] | null = null;
+  /** The signature seen before that `args` has: the previous call's first (the common case). */
+  const knownSignature = (args: A): { template: unknown[]; match: { tensors: tf.Tensor[]; values: unknown[] } } | null => {
+    const first = previous && matchTemplate(previous, args);
+    if (previous && first) return { template: previous, match: first };
+    for (const template of entries.keys()) {
+      const match = template === previous ? null : matchTemplate(template, args);
+      if (match) return { template, match };
+    }
+    return null;
+  };
   const plain = (args: A): R => {
     plainCalls++;
     return fn(...args);
   };
   const wrapped = (...args: A): R => {
     if (disposed || tracing()) return plain(args);
-    // the common case, the previous call's structure again, is checked without a key
-    const same = previous && matchTemplate(previous.template, args);
-    let entry: Entry | undefined;
-    let tensors: tf.Tensor[];
-    let values: unknown[];
-    if (same && previous) {
-      ({ tensors, values } = same);
-      entry = previous.entry;
-    } else {
-      const signature = signatureOf(args);
-      ({ tensors, values } = signature);
-      entry = entries.get(signature.key);
-      if (!entry) {
-        if (entries.size >= maxSignatures) {
-          reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
-          return plain(args);
-        }
-        entry = { values, last: null, traces: 0, program: null, dropped: 0, refused: null };
-        entries.set(signature.key, entry);
+    let known = knownSignature(args);
+    if (!known) {
+      if (entries.size >= maxSignatures) {
+        reason = `more than ${maxSignatures} argument signatures (shapes or structures)`;
+        return plain(args);
       }
-      previous = { template: signature.template, entry };
+      const signature = signatureOf(args);
+      known = { template: signature.template, match: signature };
+      entries.set(signature.template, { values: signature.values, last: null, traces: 0, program: null, dropped: 0, refused: null });
     }
+    previous = known.template;
+    const entry = entries.get(known.template) as Entry;
+    const { tensors, values } = known.match;
     if (entry.refused !== null) return plain(args);
     if (entry.program && sameValue(entry.values, values) && entry.program.runsOnCurrentBackend()) {
       try {
